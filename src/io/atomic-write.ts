@@ -13,9 +13,13 @@ export function temporaryPathFor(path: string): string {
   return join(dirname(path), `.${basename(path)}.${suffix}.tmp`);
 }
 
-/** Writes pieces to `tmp`; references into other files are copied in bounded chunks. */
-export function writePieces(tmp: string, pieces: readonly Piece[]): void {
-  const fd = openSync(tmp, 'w');
+/**
+ * Writes pieces to a file; references into other files are copied in bounded chunks. `sync` flushes
+ * to disk before returning, which a rename-into-place needs to be crash-safe.
+ */
+export function writePieces(path: string, pieces: readonly Piece[], opts: { sync: boolean }): void {
+  const fd = openSync(path, 'w');
+  let buffer: Uint8Array | undefined;
   try {
     for (const p of pieces) {
       if (p instanceof Uint8Array) {
@@ -23,10 +27,17 @@ export function writePieces(tmp: string, pieces: readonly Piece[]): void {
         continue;
       }
       for (let at = 0; at < p.length; at += COPY_CHUNK) {
-        writeAll(fd, p.source.read(p.offset + at, Math.min(COPY_CHUNK, p.length - at)));
+        const n = Math.min(COPY_CHUNK, p.length - at);
+        if (p.source.readInto) {
+          buffer ??= new Uint8Array(COPY_CHUNK);
+          p.source.readInto(p.offset + at, buffer.subarray(0, n));
+          writeAll(fd, buffer.subarray(0, n));
+        } else {
+          writeAll(fd, p.source.read(p.offset + at, n));
+        }
       }
     }
-    fsyncSync(fd);
+    if (opts.sync) fsyncSync(fd);
   } finally {
     closeSync(fd);
   }
@@ -47,7 +58,7 @@ export function writeFilesAtomically(files: readonly { path: string; pieces: rea
     for (const f of files) {
       const tmp = temporaryPathFor(f.path);
       staged.push({ tmp, path: f.path });
-      writePieces(tmp, f.pieces);
+      writePieces(tmp, f.pieces, { sync: true });
     }
     for (const s of staged) renameSync(s.tmp, s.path);
   } catch (e) {

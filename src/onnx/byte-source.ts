@@ -10,6 +10,8 @@ export interface ByteSource {
   readonly size: number;
   /** Bytes [offset, offset + length). May be a view that is only valid while the source is open. */
   read(offset: number, length: number): Uint8Array;
+  /** Reads into a caller's buffer; lets bulk copies reuse one buffer instead of allocating per chunk. */
+  readInto?(offset: number, target: Uint8Array): void;
   close?(): void;
 }
 

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { QuantkitError } from '../errors.js';
-import { saveModel } from '../io/model-file.js';
+import { writePieces } from '../io/atomic-write.js';
 import { encodeModel, joinPieces, PROTOBUF_LIMIT } from '../onnx/encode.js';
 import type { Model } from '../onnx/model.js';
 import { makeValueInfo } from '../onnx/value-info.js';
@@ -121,7 +121,9 @@ async function withModelSource<T>(
   const dir = mkdtempSync(join(tmpdir(), 'quantkit-'));
   try {
     const path = join(dir, 'model.onnx');
-    saveModel(model, path, { externalData: true });
+    const split = encodeModel(model, { externalData: { location: 'model.onnx_data' } });
+    writePieces(path, split.pieces, { sync: false });
+    if (split.external) writePieces(join(dir, split.external.location), split.external.pieces, { sync: false });
     return await use(path);
   } finally {
     rmSync(dir, { recursive: true, force: true });

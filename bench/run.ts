@@ -1,0 +1,16 @@
+/** `npm run bench [name...]`: runs the benchmarks, each printing ratios against a baseline measured in the same run. */
+import { describeMachine } from './env.js';
+import { benchIo } from './io.js';
+
+const BENCHES: Record<string, () => void | Promise<void>> = {
+  io: benchIo,
+};
+
+const wanted = process.argv.slice(2);
+const names = wanted.length > 0 ? wanted : Object.keys(BENCHES);
+console.log(describeMachine());
+for (const name of names) {
+  const bench = BENCHES[name];
+  if (!bench) throw new Error(`unknown benchmark '${name}' (have: ${Object.keys(BENCHES).join(', ')})`);
+  await bench();
+}
