@@ -45,7 +45,7 @@ if (mode === 'make') {
 } else if (mode === 'raw') {
   const bytes = readFileSync(input);
   const fd = openSync(output, 'w');
-  for (let done = 0; done < bytes.length; ) done += writeSync(fd, bytes, done, bytes.length - done);
+  for (let done = 0; done < bytes.length;) done += writeSync(fd, bytes, done, bytes.length - done);
   fsyncSync(fd); // quantkit's atomic save syncs before renaming; the baseline does the same
   closeSync(fd);
 } else {

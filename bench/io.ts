@@ -14,10 +14,18 @@ const RUNS = 3;
  * Every step runs in its own process: a child's peak RSS starts at its parent's (fork copies the
  * address space before exec), so the parent must stay small for the figures to mean anything.
  */
-function measure(mode: 'make' | 'raw' | 'quantkit', input: string, output = ''): { ms: number; maxRssBytes: number } {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'io-worker.ts'), mode, input, output], {
-    encoding: 'utf8',
-  });
+function measure(
+  mode: 'make' | 'raw' | 'quantkit',
+  input: string,
+  output = '',
+): { ms: number; maxRssBytes: number } {
+  const r = spawnSync(
+    process.execPath,
+    ['--import', 'tsx', join(import.meta.dirname, 'io-worker.ts'), mode, input, output],
+    {
+      encoding: 'utf8',
+    },
+  );
   if (r.status !== 0) throw new Error(`io-worker ${mode} failed: ${r.stderr}`);
   return JSON.parse(r.stdout.trim().split('\n').pop()!);
 }
@@ -39,7 +47,9 @@ export function benchIo(): void {
     const qkMs = median(qk.map((r) => r.ms));
     const rss = Math.max(...qk.map((r) => r.maxRssBytes));
     const rawRss = Math.max(...raw.map((r) => r.maxRssBytes));
-    console.log(`\n## model I/O: load + save of a ${(bytes / 1e6).toFixed(0)} MB model (a chain of MatMuls), median of ${RUNS}`);
+    console.log(
+      `\n## model I/O: load + save of a ${(bytes / 1e6).toFixed(0)} MB model (a chain of MatMuls), median of ${RUNS}`,
+    );
     console.log(`raw read+write+fsync: ${rawMs.toFixed(0)} ms, peak RSS ${(rawRss / 1e6).toFixed(0)} MB`);
     console.log(`quantkit load+save:   ${qkMs.toFixed(0)} ms, peak RSS ${(rss / 1e6).toFixed(0)} MB`);
     console.log(`time ratio (quantkit ÷ raw I/O): ${(qkMs / rawMs).toFixed(2)}   (target ≤ 1.5)`);

@@ -55,9 +55,7 @@ export class Graph {
   }
 
   get root(): Graph {
-    let g: Graph = this;
-    while (g.parent) g = g.parent;
-    return g;
+    return this.parent ? this.parent.root : this;
   }
 
   // ---- look-ups -------------------------------------------------------------------------------
@@ -92,25 +90,19 @@ export class Graph {
 
   /** An initializer of this graph or, for subgraphs, of an enclosing graph. */
   findInitializer(name: string): Tensor | undefined {
-    for (let g: Graph | undefined = this; g; g = g.parent) {
-      const t = g._initializers.get(name);
-      if (t) return t;
-    }
-    return undefined;
+    return this._initializers.get(name) ?? this.parent?.findInitializer(name);
   }
 
   /** Element type and shape of a value as far as the model declares them (value_info, I/O, initializers). */
   tensorType(name: string): TensorType {
-    for (let g: Graph | undefined = this; g; g = g.parent) {
-      const t = g._initializers.get(name);
-      if (t) return { dtype: t.dtype, shape: [...t.dims] };
-      const vi =
-        g.valueInfo.get(name) ??
-        g.inputs.find((v) => v.name === name) ??
-        g.outputs.find((v) => v.name === name);
-      if (vi) return tensorTypeOf(vi.type);
-    }
-    return { dtype: undefined, shape: undefined };
+    const t = this._initializers.get(name);
+    if (t) return { dtype: t.dtype, shape: [...t.dims] };
+    const vi =
+      this.valueInfo.get(name) ??
+      this.inputs.find((v) => v.name === name) ??
+      this.outputs.find((v) => v.name === name);
+    if (vi) return tensorTypeOf(vi.type);
+    return this.parent?.tensorType(name) ?? { dtype: undefined, shape: undefined };
   }
 
   /** This graph's nodes and, depth first, those of every subgraph, with the graph holding each. */

@@ -123,7 +123,8 @@ async function withModelSource<T>(
     const path = join(dir, 'model.onnx');
     const split = encodeModel(model, { externalData: { location: 'model.onnx_data' } });
     writePieces(path, split.pieces, { sync: false });
-    if (split.external) writePieces(join(dir, split.external.location), split.external.pieces, { sync: false });
+    if (split.external)
+      writePieces(join(dir, split.external.location), split.external.pieces, { sync: false });
     return await use(path);
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -30,7 +30,10 @@ const ELEMENTS = 2 ** 28 + 1024; // 1 GiB + 4 KiB of float32 per tensor, two ten
 function hugeModel() {
   const tensors = ['w1', 'w2'].map(
     (name) =>
-      new Tensor(name, 'float32', [ELEMENTS], { kind: 'range', range: { source: zeros, offset: 0, length: ELEMENTS * 4 } }),
+      new Tensor(name, 'float32', [ELEMENTS], {
+        kind: 'range',
+        range: { source: zeros, offset: 0, length: ELEMENTS * 4 },
+      }),
   );
   const g = makeGraph({
     nodes: [new Node('Shape', ['w1'], ['s1']), new Node('Shape', ['w2'], ['s2'])],

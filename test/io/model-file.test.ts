@@ -18,9 +18,7 @@ import {
 import { fixtureInputs, modelPath, runFile, tensorBytes, withTempDir } from '../helpers/fixtures.js';
 
 /** A one-initializer model (y = Identity(w)) built with the protobuf schema directly. */
-function modelWithTensor(
-  tensor: Partial<Parameters<typeof create<typeof TensorProtoSchema>>[1]>,
-): Uint8Array {
+function modelWithTensor(tensor: MessageInitShape<typeof TensorProtoSchema>): Uint8Array {
   const model = create(ModelProtoSchema, {
     irVersion: 8n,
     opsetImport: [create(OperatorSetIdProtoSchema, { domain: '', version: 13n })],
