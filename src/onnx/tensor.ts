@@ -7,6 +7,10 @@
 import { QuantkitError } from '../errors.js';
 import { type DType, dtypeInfo, elementArrayFor, storageBytes, type TypedArray } from '../tensor/dtype.js';
 import { packSubByte, type SubByteDType, unpackSubByte } from '../tensor/subbyte.js';
+import { elementCount } from '../tensor/ndarray.js';
+import { float16ArrayToFloat32 } from '../tensor/float16.js';
+import { bfloat16ArrayToFloat32 } from '../tensor/bfloat16.js';
+import { decodeMiniFloat, type MiniFloatDType } from '../tensor/float8.js';
 import type { SourceRange } from './byte-source.js';
 import type { StringStringEntryProto, TensorProto } from './gen/onnx_pb.js';
 
@@ -30,12 +34,6 @@ const packingOf = (dtype: DType): SubByteDType =>
   dtype === 'float4e2m1' ? 'uint4' : (dtype as SubByteDType);
 const utf8 = new TextDecoder();
 const utf8Encoder = new TextEncoder();
-
-export function elementCount(dims: readonly number[]): number {
-  let n = 1;
-  for (const d of dims) n *= d;
-  return n;
-}
 
 export class Tensor {
   constructor(
@@ -112,6 +110,37 @@ export class Tensor {
     }
     if (raw.byteOffset % Ctor.BYTES_PER_ELEMENT === 0) return new Ctor(raw.buffer, raw.byteOffset, count);
     return new Ctor(copyBytes(raw).buffer, 0, count);
+  }
+
+  /**
+   * The values as float32, whatever the element type (float16/bfloat16/float8 decoded, integers
+   * converted). A copy unless the tensor already is float32.
+   */
+  toFloat32(): Float32Array {
+    const d = this.data();
+    switch (this.dtype) {
+      case 'float32':
+        return d as Float32Array;
+      case 'float16':
+        return float16ArrayToFloat32(d as Uint16Array);
+      case 'bfloat16':
+        return bfloat16ArrayToFloat32(d as Uint16Array);
+      case 'float8e4m3fn':
+      case 'float8e4m3fnuz':
+      case 'float8e5m2':
+      case 'float8e5m2fnuz':
+      case 'float8e8m0':
+      case 'float4e2m1':
+        return decodeMiniFloat(this.dtype as MiniFloatDType, d as Uint8Array);
+      case 'complex64':
+      case 'complex128':
+        throw new QuantkitError(`tensor '${this.name}' is complex; it has no real float32 form`);
+      default: {
+        const out = new Float32Array(d.length);
+        for (let i = 0; i < d.length; i++) out[i] = Number(d[i]);
+        return out;
+      }
+    }
   }
 
   strings(): string[] {
