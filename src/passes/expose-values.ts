@@ -11,9 +11,10 @@ import { definingGraphs } from '../onnx/defining-graphs.js';
 import type { Graph } from '../onnx/graph.js';
 import type { DtypeMap } from '../onnx/infer-dtypes.js';
 import type { Model } from '../onnx/model.js';
+import { Node } from '../onnx/node.js';
 import { Tensor } from '../onnx/tensor.js';
 import { makeValueInfo } from '../onnx/value-info.js';
-import { elementArrayFor } from '../tensor/dtype.js';
+import { type DType, elementArrayFor } from '../tensor/dtype.js';
 
 export interface ExposedModel {
   model: Model;
@@ -51,12 +52,31 @@ function lift(name: string, g: Graph | undefined, dtypes: DtypeMap): string | un
   const parent = owner.graph;
   if (!parent || !owner.isStandard) return undefined;
   const existing = g.outputs.findIndex((o) => o.name === name);
-  if (existing >= 0) {
-    // Already leaving the subgraph: follow the owner's corresponding output. (A second graph output of
-    // the same name would shift ONNX Runtime's positional matching of outputs.)
-    const k = owner.opType === 'Loop' ? existing - 1 : existing;
-    return k >= 0 && owner.outputs[k] ? lift(owner.outputs[k], parent, dtypes) : undefined;
+  if (existing >= 0 && owner.opType === 'If') {
+    // Already leaving the branch: follow the If's corresponding output. (A second graph output of the
+    // same name would shift ONNX Runtime's positional matching of outputs.)
+    return lift(owner.outputs[existing], parent, dtypes);
   }
+  if (existing >= 0) {
+    // A loop-carried value only leaves the loop as its last iteration's value; a copy under a new name
+    // becomes a scan output holding every iteration's.
+    const copy = g.uniqueName(`${name}_copy`);
+    g.addNode(new Node('Identity', [name], [copy]));
+    dtypes.set(copy, dtype);
+    return liftNew(copy, g, owner, parent, dtype, dtypes);
+  }
+  return liftNew(name, g, owner, parent, dtype, dtypes);
+}
+
+/** Adds `name` (not yet an output of subgraph `g`) to the outputs of `g` and of its owner node. */
+function liftNew(
+  name: string,
+  g: Graph,
+  owner: Node,
+  parent: Graph,
+  dtype: DType,
+  dtypes: DtypeMap,
+): string | undefined {
   const out = parent.uniqueName(`${name}_exposed`);
   switch (owner.opType) {
     case 'If': {

@@ -189,38 +189,49 @@ function fitBiases(
   return adjusted;
 }
 
+/**
+ * Integer weight + scale + zero point + one DequantizeLinear per graph reading it. A weight read from a
+ * single (sub)graph moves into that graph: ONNX Runtime only fuses DequantizeLinear → MatMul/Conv when
+ * the integer weight is an initializer of the same graph. A weight shared by several graphs (the two
+ * branches of an If) is dequantized once where it is defined, so it is stored once.
+ */
 function emitWeight(w: WeightPlan, params: QuantParams, domain: string): void {
+  const readers = new Map<Graph, WeightPlan['uses']>();
+  for (const use of w.uses) {
+    const g = use.node.graph!;
+    readers.set(g, [...(readers.get(g) ?? []), use]);
+  }
+  const home = readers.size === 1 ? [...readers.keys()][0] : w.graph;
   const t = w.graph.initializers.get(w.name)!;
   const q = weightTensors(
     t,
     {
-      values: w.graph.uniqueName(`${w.name}_quantized`),
-      scale: w.graph.uniqueName(`${w.name}_scale`),
-      zeroPoint: w.graph.uniqueName(`${w.name}_zero_point`),
+      values: home.uniqueName(`${w.name}_quantized`),
+      scale: home.uniqueName(`${w.name}_scale`),
+      zeroPoint: home.uniqueName(`${w.name}_zero_point`),
     },
     params,
   );
-  for (const tensor of [q.values, q.scale, q.zeroPoint]) w.graph.addInitializer(tensor);
-  const byGraph = new Map<Graph, { node: Node; input: number }[]>();
-  for (const use of w.uses) {
-    const g = use.node.graph!;
-    byGraph.set(g, [...(byGraph.get(g) ?? []), use]);
-  }
-  for (const [g, uses] of byGraph) {
-    const out = g.uniqueName(`${w.name}_dequantized`);
-    const dq = new Node('DequantizeLinear', [q.values.name, q.scale.name, q.zeroPoint.name], [out], {
-      name: g.uniqueName(`${w.name}_DequantizeLinear`),
-      domain,
-      attributes: w.axis === undefined ? [] : [Attribute.int('axis', w.axis)],
-    });
-    g.addNode(dq, {
-      before: firstOf(
-        g,
-        uses.map((u) => u.node),
-      ),
-    });
-    for (const u of uses) u.node.setInput(u.input, out);
-  }
+  for (const tensor of [q.values, q.scale, q.zeroPoint]) home.addInitializer(tensor);
+  const out = home.uniqueName(`${w.name}_dequantized`);
+  const dq = new Node('DequantizeLinear', [q.values.name, q.scale.name, q.zeroPoint.name], [out], {
+    name: home.uniqueName(`${w.name}_DequantizeLinear`),
+    domain,
+    attributes: w.axis === undefined ? [] : [Attribute.int('axis', w.axis)],
+  });
+  const local = readers.get(home);
+  home.addNode(
+    dq,
+    local
+      ? {
+          before: firstOf(
+            home,
+            local.map((u) => u.node),
+          ),
+        }
+      : { before: home.nodes[0] },
+  );
+  for (const u of w.uses) u.node.setInput(u.input, out);
 }
 
 function emitBias(b: BiasPlan, sx: number, wp: QuantParams, domain: string): void {
