@@ -2,7 +2,9 @@
 /** The `quantkit` command. Each subcommand lives in its own file and calls the library. */
 import { Command } from 'commander';
 import { isQuantkitError } from '../errors.js';
+import { registerEval } from './eval.js';
 import { registerInspect } from './inspect.js';
+import { registerQuantize } from './quantize.js';
 
 const program = new Command();
 program
@@ -12,6 +14,8 @@ program
   .option('--debug', 'show stack traces of errors');
 
 registerInspect(program);
+registerQuantize(program);
+registerEval(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -1,0 +1,288 @@
+/** `quantkit quantize IN.onnx -o OUT.onnx [options]` */
+import { readFileSync, realpathSync, statSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { Command } from 'commander';
+import { QuantkitError } from '../errors.js';
+import { loadModel, saveModel } from '../io/model-file.js';
+import type { QuantizeOptions } from '../pipeline/options.js';
+import { quantize, type QuantizeReport, type QuantizeRequest } from '../pipeline/quantize.js';
+import { formatBytes } from './format.js';
+import { createProgressBar } from './progress.js';
+
+interface Flags {
+  output: string;
+  mode?: string;
+  format?: string;
+  calibData?: string;
+  preprocess?: string;
+  calibMethod?: string;
+  percentile?: string;
+  calibSamples?: string;
+  calibBatch?: string;
+  weightType?: string;
+  actType?: string;
+  perChannel?: boolean;
+  symmetricWeights?: boolean;
+  asymmetricWeights?: boolean;
+  symmetricActivations?: boolean;
+  asymmetricActivations?: boolean;
+  reduceRange?: boolean;
+  opTypes?: string;
+  excludeOpTypes?: string;
+  excludeNodes?: string;
+  target?: string;
+  keepFloat32Ops?: string;
+  externalData?: boolean;
+  threads?: string;
+  config?: string;
+  json?: boolean;
+  quiet?: boolean;
+}
+
+export function registerQuantize(program: Command): void {
+  program
+    .command('quantize')
+    .description('quantize a model: static (calibrated) or dynamic INT8, or FP16')
+    .argument('<input>', 'ONNX model to quantize (never modified)')
+    .requiredOption('-o, --output <path>', 'where to write the quantized model')
+    .option('--mode <mode>', 'static | dynamic | fp16 (default: static with --calib-data, else dynamic)')
+    .option('--format <format>', 'static only: qdq (default) | qoperator')
+    .option(
+      '--calib-data <path>',
+      '.npy (first axis = samples), .npz (one array per input), a folder of those, or of images',
+    )
+    .option(
+      '--preprocess <spec>',
+      "images: e.g. 'resize=256,crop=224,mean=0.485:0.456:0.406,std=0.229:0.224:0.225,layout=nchw'",
+    )
+    .option(
+      '--calib-method <method>',
+      'minmax | ema | percentile (default) | entropy | mse | aciq | admm | easyquant',
+    )
+    .option('--percentile <p>', 'percentile method: the percentile of |x| kept (default 99.999)')
+    .option('--calib-samples <n>', 'use the first N calibration samples')
+    .option('--calib-batch <n>', 'samples per calibration batch (default 32)')
+    .option('--weight-type <type>', 'int8 (default) | uint8 | int4 | uint4 | int16')
+    .option('--act-type <type>', 'uint8 (default) | int8 | int16 | uint16')
+    .option('--per-channel', 'one scale per output channel for Conv/Gemm/MatMul weights (default)')
+    .option('--no-per-channel', 'one scale per weight tensor')
+    .option('--symmetric-weights', 'zero point 0 for weights (default for signed types)')
+    .option('--asymmetric-weights', 'weights use a zero point')
+    .option('--symmetric-activations', 'zero point 0 (or the middle code) for activations')
+    .option('--asymmetric-activations', 'activations use the full range with a zero point (default)')
+    .option('--reduce-range', '7-bit weights (default on x86 CPUs without VNNI)')
+    .option('--no-reduce-range', 'full 8-bit weights')
+    .option('--op-types <list>', 'quantize only these op types (comma-separated)')
+    .option('--exclude-op-types <list>', 'leave these op types in float')
+    .option('--exclude-nodes <list>', 'leave these nodes (by name) in float')
+    .option('--target <target>', 'ort-cpu (default) | tensorrt')
+    .option('--keep-float32-ops <list>', 'fp16 mode: op types to keep in float32 besides the defaults')
+    .option('--external-data', 'store the weights in a side file <output>_data')
+    .option('--threads <n>', 'ONNX Runtime threads for calibration')
+    .option('--config <file>', 'JSON file with any of these options (camelCase keys); flags override it')
+    .option('--json', 'print the report as one JSON object')
+    .option('--quiet', 'no progress bar')
+    .action(async (input: string, flags: Flags) => {
+      const output = flags.output;
+      refuseOverwritingInput(input, output);
+      const request = { ...readConfig(flags.config), ...fromFlags(flags) };
+      const bar = createProgressBar({ quiet: flags.quiet || flags.json });
+      const model = loadModel(input);
+      try {
+        const { model: quantized, report } = await quantize(model, {
+          ...request,
+          onProgress: bar.onProgress,
+        });
+        bar.stop();
+        const saved = saveModel(quantized, output, { externalData: flags.externalData });
+        const before = modelBytes(input, model);
+        const after = saved.bytes + (saved.externalData?.bytes ?? 0);
+        if (flags.json) {
+          console.log(
+            JSON.stringify({ input, output, bytes: { before, after }, ...jsonReport(report) }, null, 2),
+          );
+        } else {
+          console.log(render(input, output, report, before, after));
+        }
+      } finally {
+        bar.stop();
+        model.dispose();
+      }
+    });
+}
+
+function refuseOverwritingInput(input: string, output: string): void {
+  let same = resolve(input) === resolve(output);
+  try {
+    same ||= realpathSync(input) === realpathSync(output);
+  } catch {
+    // The output does not exist yet.
+  }
+  if (same)
+    throw new QuantkitError(
+      `the output ${output} is the input model; choose another path (the input is never modified)`,
+    );
+}
+
+function readConfig(path: string | undefined): QuantizeRequest {
+  if (!path) return {};
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (e) {
+    throw new QuantkitError(`${path}: cannot read the config file: ${(e as Error).message}`);
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new QuantkitError(`${path}: the config must be a JSON object of options`);
+  }
+  const known = new Set(CONFIG_KEYS);
+  const unknown = Object.keys(parsed).filter((k) => !known.has(k));
+  if (unknown.length > 0) {
+    throw new QuantkitError(
+      `${path}: unknown option${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')} (known: ${CONFIG_KEYS.join(', ')})`,
+    );
+  }
+  return parsed as QuantizeRequest;
+}
+
+const CONFIG_KEYS = [
+  'mode',
+  'format',
+  'calibration',
+  'preprocess',
+  'calibMethod',
+  'percentile',
+  'calibSamples',
+  'calibBatch',
+  'weightType',
+  'activationType',
+  'perChannel',
+  'symmetricWeights',
+  'symmetricActivations',
+  'reduceRange',
+  'opTypes',
+  'excludeOpTypes',
+  'excludeNodes',
+  'target',
+  'keepFloat32Ops',
+];
+
+/** Only the flags given on the command line, so that they override the config file and nothing else. */
+function fromFlags(f: Flags): QuantizeRequest {
+  const out: QuantizeRequest & Record<string, unknown> = {};
+  const set = (key: string, value: unknown) => {
+    if (value !== undefined) out[key] = value;
+  };
+  set('mode', f.mode as QuantizeOptions['mode']);
+  set('format', f.format);
+  set('calibration', f.calibData);
+  set('preprocess', f.preprocess);
+  set('calibMethod', f.calibMethod);
+  set('percentile', number(f.percentile, '--percentile'));
+  set('calibSamples', integer(f.calibSamples, '--calib-samples'));
+  set('calibBatch', integer(f.calibBatch, '--calib-batch'));
+  set('weightType', f.weightType);
+  set('activationType', f.actType);
+  set('perChannel', f.perChannel);
+  set('symmetricWeights', pair(f.symmetricWeights, f.asymmetricWeights, 'weights'));
+  set('symmetricActivations', pair(f.symmetricActivations, f.asymmetricActivations, 'activations'));
+  set('reduceRange', f.reduceRange);
+  set('opTypes', list(f.opTypes));
+  set('excludeOpTypes', list(f.excludeOpTypes));
+  set('excludeNodes', list(f.excludeNodes));
+  set('target', f.target);
+  set('keepFloat32Ops', list(f.keepFloat32Ops));
+  const threads = integer(f.threads, '--threads');
+  if (threads !== undefined) out.runtime = { threads };
+  return out;
+}
+
+function pair(sym: boolean | undefined, asym: boolean | undefined, what: string): boolean | undefined {
+  if (sym && asym)
+    throw new QuantkitError(`--symmetric-${what} and --asymmetric-${what} contradict each other`);
+  return sym ? true : asym ? false : undefined;
+}
+
+function list(v: string | undefined): string[] | undefined {
+  return v === undefined
+    ? undefined
+    : v
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
+}
+
+function number(v: string | undefined, flag: string): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isFinite(n)) throw new QuantkitError(`${flag} takes a number, got '${v}'`);
+  return n;
+}
+
+function integer(v: string | undefined, flag: string): number | undefined {
+  const n = number(v, flag);
+  if (n !== undefined && !Number.isSafeInteger(n))
+    throw new QuantkitError(`${flag} takes a whole number, got '${v}'`);
+  return n;
+}
+
+function modelBytes(path: string, model: ReturnType<typeof loadModel>): number {
+  const external = new Set<string>();
+  for (const g of model.graph.graphs())
+    for (const t of g.initializers.values()) if (t.externalLocation) external.add(t.externalLocation);
+  const dir = resolve(path, '..');
+  return statSync(path).size + [...external].reduce((n, loc) => n + statSync(resolve(dir, loc)).size, 0);
+}
+
+function jsonReport(r: QuantizeReport) {
+  return {
+    options: r.options,
+    prepare: r.prepare,
+    quantized: r.quantized,
+    calibration: r.calibration,
+    emit: r.emit,
+    qoperator: r.qoperator,
+    fp16: r.fp16,
+    nodes: r.nodes,
+    notes: r.notes,
+    seconds: r.seconds,
+  };
+}
+
+function render(input: string, output: string, r: QuantizeReport, before: number, after: number): string {
+  const o = r.options;
+  const lines: string[] = [];
+  const how =
+    o.mode === 'static'
+      ? `static ${o.format.toUpperCase()}, ${o.activationType} activations / ${o.weightType} weights` +
+        `${o.perChannel ? ' per channel' : ''}, ${r.calibration?.method} calibration on ${r.calibration?.samples} samples`
+      : o.mode === 'dynamic'
+        ? `dynamic, ${o.weightType} weights`
+        : 'float16';
+  lines.push(`${input} → ${output}  (${how})`);
+  const p = r.prepare;
+  const prep = [
+    p.batchNormsFolded && `folded ${p.batchNormsFolded} BatchNormalization`,
+    p.constantsFolded && `folded ${p.constantsFolded} constant nodes`,
+    p.identitiesRemoved && `removed ${p.identitiesRemoved} Identity/Dropout`,
+    p.constantsToInitializers && `${p.constantsToInitializers} Constant nodes to initializers`,
+  ].filter(Boolean);
+  if (prep.length > 0) lines.push(`  prepared: ${prep.join(', ')}`);
+  const q = Object.entries(r.quantized).sort((a, b) => b[1] - a[1]);
+  const total = q.reduce((n, [, c]) => n + c, 0);
+  lines.push(`  quantized ${total} nodes: ${q.map(([op, n]) => `${op} ${n}`).join(', ') || 'none'}`);
+  if (r.fp16) {
+    const f = r.fp16;
+    const converted = f.nodes.filter((n) => n.done).length;
+    lines.push(
+      `  float16: ${converted} of ${f.nodes.length} float nodes, ${f.initializers} initializers, ${f.casts} casts added`,
+    );
+  }
+  lines.push(`  size: ${formatBytes(before)} → ${formatBytes(after)} (${(after / before).toFixed(2)}×)`);
+  if (r.notes.length > 0) {
+    lines.push('  notes:');
+    for (const n of r.notes) lines.push(`    - ${n}`);
+  }
+  lines.push(`  done in ${r.seconds.toFixed(1)} s`);
+  return lines.join('\n');
+}

@@ -1,0 +1,230 @@
+/**
+ * `quantize(model, options)`: the whole job — prepare, calibrate, plan, write — on a copy of the
+ * model. The CLI is a thin layer over this function.
+ */
+import { isQuantkitError, QuantkitError } from '../errors.js';
+import type { EstimatorName } from '../calibrate/estimators.js';
+import { requiredInputs } from '../data/model-inputs.js';
+import { openSampleSource, type SampleSource } from '../data/sample-source.js';
+import { cloneModel } from '../onnx/clone.js';
+import { inferDtypes } from '../onnx/infer-dtypes.js';
+import type { Model } from '../onnx/model.js';
+import { type DynamicReport, quantizeDynamic } from '../passes/dynamic/quantize-dynamic.js';
+import { convertToFloat16, type Fp16Report } from '../passes/fp16/convert.js';
+import { type NodeOutcome, nodeOutcome } from '../passes/pass-report.js';
+import { prepareModel, type PrepareReport } from '../passes/prepare/prepare-model.js';
+import { type EmitOptions, type EmitReport, emitQdq } from '../passes/qdq/emit.js';
+import { OP_RULES } from '../passes/qdq/op-rules.js';
+import { planStatic, type QuantPlan } from '../passes/qdq/plan.js';
+import { qdqToQOperator, type QOperatorReport } from '../passes/qoperator/convert.js';
+import type { ProgressCallback } from '../progress.js';
+import { evaluateConstants } from '../runtime/evaluate-constants.js';
+import { cpuFeatures } from '../runtime/latency.js';
+import type { RuntimeOptions } from '../runtime/session.js';
+import { calibrate } from './calibrate.js';
+import { easyQuant } from './easyquant.js';
+import type { QuantizeOptions } from './options.js';
+import { type HostInfo, type ResolvedOptions, resolveOptions } from './resolve.js';
+
+export interface QuantizeRequest extends QuantizeOptions {
+  /** Calibration data: a path (.npy, .npz, a folder of them, a folder of images) or an opened source. */
+  calibration?: string | SampleSource;
+  /** How images become inputs (`--preprocess`). */
+  preprocess?: string;
+  /** Samples per calibration batch. Default 32. */
+  calibBatch?: number;
+  /** ONNX Runtime settings for the sessions quantization runs (calibration, constant folding). */
+  runtime?: RuntimeOptions;
+  onProgress?: ProgressCallback;
+  /** The machine the defaults are chosen for; detected when absent. */
+  host?: HostInfo;
+}
+
+export interface QuantizeReport {
+  options: ResolvedOptions;
+  prepare: PrepareReport;
+  /** Every node considered for quantization: what was done or why not. */
+  nodes: NodeOutcome[];
+  /** Quantized nodes by op type. */
+  quantized: Record<string, number>;
+  calibration?: { samples: number; method: string; activations: number; warnings: string[] };
+  emit?: EmitReport;
+  /** EasyQuant: each tuned layer's output cosine before and after the search. */
+  easyquant?: { node: string; before: number; after: number }[];
+  qoperator?: QOperatorReport;
+  fp16?: Fp16Report;
+  /** One line each: data notes, skipped nodes, warnings. */
+  notes: string[];
+  seconds: number;
+}
+
+export interface QuantizeResult {
+  model: Model;
+  report: QuantizeReport;
+}
+
+/** Quantizes a copy of `model`; the model passed in is not modified. */
+export async function quantize(model: Model, req: QuantizeRequest = {}): Promise<QuantizeResult> {
+  const start = performance.now();
+  const host = req.host ?? cpuFeatures();
+  const options = resolveOptions(req, { hasCalibration: req.calibration !== undefined, host });
+  const work = cloneModel(model);
+  const prepare = await prepareModel(work, { evaluate: evaluateConstants });
+  const notes = [...options.reasons, ...prepare.notes];
+  const report: QuantizeReport = { options, prepare, nodes: [], quantized: {}, notes, seconds: 0 };
+  switch (options.mode) {
+    case 'dynamic':
+      // The static op-type defaults do not apply: dynamic quantization has its own op set.
+      recordOutcomes(
+        report,
+        quantizeDynamic(work, {
+          weightType: options.weightType,
+          perChannel: options.perChannel,
+          symmetricWeights: req.symmetricWeights,
+          reduceRange: options.reduceRange,
+          opTypes: req.opTypes,
+          excludeOpTypes: [...options.excludeOpTypes],
+          excludeNodes: [...options.excludeNodes],
+        }),
+      );
+      break;
+    case 'fp16':
+      report.fp16 = convertToFloat16(work, {
+        keepFloat32Ops: [...options.keepFloat32Ops],
+        opTypes: req.opTypes,
+        excludeOpTypes: [...options.excludeOpTypes],
+        excludeNodes: [...options.excludeNodes],
+      });
+      for (const n of report.fp16.nodes)
+        if (!n.done) report.notes.push(`${n.node} (${n.opType}) stays float32: ${n.note}`);
+      break;
+    case 'static':
+      await quantizeStatic(work, req, options, report);
+      break;
+  }
+  work.setMetadata('quantkit.quantization', JSON.stringify(describe(options)));
+  report.seconds = (performance.now() - start) / 1000;
+  return { model: work, report };
+}
+
+async function quantizeStatic(
+  work: Model,
+  req: QuantizeRequest,
+  options: ResolvedOptions,
+  report: QuantizeReport,
+): Promise<void> {
+  const unknown = options.opTypes.filter((t) => !OP_RULES[t]);
+  if (unknown.length > 0) {
+    report.notes.push(`no static quantization rule for op types ${unknown.join(', ')}: they stay in float`);
+  }
+  const dtypes = inferDtypes(work);
+  const plan = planStatic(work, dtypes, {
+    opTypes: options.opTypes,
+    filter: filterOf(options),
+    perChannel: options.perChannel,
+    // TensorRT rejects an int32 bias behind a DequantizeLinear; it quantizes biases itself.
+    quantizeBias: options.target !== 'tensorrt',
+  });
+  recordPlan(report, plan);
+  if (plan.nodes.size === 0) {
+    throw new QuantkitError(
+      'no operator of this model can be quantized statically with these options ' +
+        `(quantizable op types: ${options.opTypes.join(', ')}); try --mode dynamic, or check --op-types/--exclude-*`,
+    );
+  }
+  const source = await openCalibration(work, req, options);
+  report.notes.push(...source.notes);
+  const names = [...plan.activations.values()].filter((a) => !a.sameAs && !a.fixedRange).map((a) => a.name);
+  const method: EstimatorName = options.calibMethod === 'easyquant' ? 'minmax' : options.calibMethod;
+  const target = { type: options.activationType, symmetric: options.symmetricActivations };
+  const cal = await calibrate(work, names, dtypes, source, {
+    method,
+    target,
+    percentile: options.percentile,
+    batchSize: options.batchSize,
+    runtime: req.runtime,
+    onProgress: req.onProgress,
+  });
+  report.calibration = {
+    samples: cal.samples,
+    method: options.calibMethod,
+    activations: names.length,
+    warnings: cal.warnings,
+  };
+  report.notes.push(...cal.warnings);
+  let params = cal.params;
+  let weightParams: EmitOptions['weightParams'];
+  if (options.calibMethod === 'easyquant') {
+    const eq = await easyQuant(work, plan, dtypes, cal.ranges, source, {
+      activationType: options.activationType,
+      symmetricActivations: options.symmetricActivations,
+      weightType: options.weightType,
+      reduceRange: options.reduceRange,
+      runtime: req.runtime,
+      onProgress: req.onProgress,
+    });
+    params = new Map([...cal.params, ...eq.activations]);
+    weightParams = eq.weights;
+    report.easyquant = eq.layers;
+  }
+  report.emit = emitQdq(work, plan, params, {
+    activationType: options.activationType,
+    symmetricActivations: options.symmetricActivations,
+    weightType: options.weightType,
+    symmetricWeights: options.symmetricWeights,
+    reduceRange: options.reduceRange,
+    weightParams,
+  });
+  if (options.format === 'qoperator') {
+    report.qoperator = qdqToQOperator(work);
+    for (const k of report.qoperator.kept) report.notes.push(`${k.node}: left in QDQ form (${k.reason})`);
+  }
+}
+
+async function openCalibration(
+  work: Model,
+  req: QuantizeRequest,
+  options: ResolvedOptions,
+): Promise<SampleSource> {
+  const c = req.calibration!;
+  if (typeof c !== 'string') return c;
+  try {
+    return await openSampleSource(c, requiredInputs(work.graph), {
+      preprocess: req.preprocess,
+      limit: options.calibSamples,
+      purpose: 'calibration',
+    });
+  } catch (e) {
+    if (isQuantkitError(e)) throw e;
+    throw new QuantkitError(`cannot read calibration data '${c}': ${(e as Error).message}`);
+  }
+}
+
+function recordPlan(report: QuantizeReport, plan: QuantPlan): void {
+  for (const node of plan.nodes) {
+    report.quantized[node.opType] = (report.quantized[node.opType] ?? 0) + 1;
+    report.nodes.push(nodeOutcome(node, node.graph!, true, 'quantized'));
+  }
+  for (const { node, reason } of plan.skipped) {
+    report.nodes.push(nodeOutcome(node, node.graph!, false, reason));
+    report.notes.push(`${node.label} stays in float: ${reason}`);
+  }
+}
+
+function recordOutcomes(report: QuantizeReport, dynamic: DynamicReport): void {
+  for (const o of dynamic.nodes) {
+    report.nodes.push(o);
+    if (o.done) report.quantized[o.opType] = (report.quantized[o.opType] ?? 0) + 1;
+    else report.notes.push(`${o.node} (${o.opType}) stays in float: ${o.note}`);
+  }
+}
+
+function filterOf(o: ResolvedOptions) {
+  return { excludeOpTypes: o.excludeOpTypes, excludeNodes: o.excludeNodes };
+}
+
+/** What the output model records about how it was made (metadata 'quantkit.quantization'). */
+function describe(o: ResolvedOptions): Record<string, unknown> {
+  const { reasons: _reasons, ...rest } = o;
+  return rest;
+}
