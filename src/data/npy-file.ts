@@ -9,6 +9,7 @@ import { writeFilesAtomically } from '../io/atomic-write.js';
 import type { NdArray } from '../tensor/ndarray.js';
 import { npyHeaderBytes, parseNpy } from '../tensor/npy.js';
 import { type NpzWriteOptions, parseNpz, serializeNpz } from '../tensor/npz.js';
+import { describeFsError } from './fs-errors.js';
 
 export async function readNpy(path: string): Promise<NdArray> {
   return parseFile(path, parseNpy);
@@ -38,7 +39,7 @@ async function parseFile<T>(path: string, parse: (bytes: Uint8Array) => T): Prom
   try {
     bytes = await readFile(path);
   } catch (e) {
-    throw new QuantkitError(`cannot read ${path}: ${describe(e)}`);
+    throw new QuantkitError(`cannot read ${path}: ${describeFsError(e)}`);
   }
   try {
     return parse(bytes);
@@ -52,14 +53,6 @@ async function writeAtomically(path: string, pieces: readonly Uint8Array[]): Pro
   try {
     writeFilesAtomically([{ path, pieces }]);
   } catch (e) {
-    throw new QuantkitError(`cannot write ${path}: ${describe(e)}`);
+    throw new QuantkitError(`cannot write ${path}: ${describeFsError(e)}`);
   }
-}
-
-function describe(e: unknown): string {
-  const err = e as NodeJS.ErrnoException;
-  if (err.code === 'ENOENT') return 'no such file or directory';
-  if (err.code === 'EACCES' || err.code === 'EPERM') return 'permission denied';
-  if (err.code === 'EISDIR') return 'is a directory';
-  return err.message ?? String(e);
 }
