@@ -14,7 +14,7 @@ export interface NodeOutcome {
   graph: string;
   /** True when the pass rewrote the node. */
   done: boolean;
-  /** One short line: what was done, or why nothing was. */
+  /** One short line: what was done, or (when not done) why the node stays as it was. */
   note: string;
 }
 

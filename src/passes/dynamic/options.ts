@@ -1,22 +1,26 @@
 /**
  * Options of dynamic quantization. The fields are those of `QuantizeOptions` (src/pipeline/options.ts)
- * with the same names and meaning, so a `QuantizeOptions` object can be passed as it is.
+ * with the same names and meaning, so a `QuantizeOptions` object can be passed as it is; lists may be
+ * read-only.
  */
 import { QuantkitError } from '../../errors.js';
 import type { QuantizeOptions } from '../../pipeline/options.js';
 import { isSignedQuantType } from '../../quant/types.js';
 import type { NodeFilter } from '../node-filter.js';
 
-export type DynamicOptions = Pick<
-  QuantizeOptions,
-  | 'weightType'
-  | 'perChannel'
-  | 'symmetricWeights'
-  | 'reduceRange'
-  | 'opTypes'
-  | 'excludeOpTypes'
-  | 'excludeNodes'
->;
+export interface DynamicOptions extends NodeFilter {
+  /** int8 (default) or uint8; Conv weights are always uint8 (ConvInteger has no int8-weight kernel). */
+  weightType?: QuantizeOptions['weightType'];
+  /** One scale per output channel (default true). */
+  perChannel?: boolean;
+  /** Default: true for int8, false for uint8. */
+  symmetricWeights?: boolean;
+  /**
+   * 7-bit weights (default false). x86 CPUs without VNNI saturate in ONNX Runtime's u8×s8 kernels
+   * with full-range int8 weights; the caller decides from the CPU (QuantizeOptions resolves it so).
+   */
+  reduceRange?: boolean;
+}
 
 export type DynamicWeightType = 'int8' | 'uint8';
 

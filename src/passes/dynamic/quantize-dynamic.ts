@@ -62,17 +62,11 @@ export function quantizeDynamic(model: Model, options: DynamicOptions = {}): Dyn
     if (!nodeSelected(node, filter)) {
       nodes.push(nodeOutcome(node, graph, false, filterReason(node, filter)));
     } else if (!rewrite) {
-      nodes.push(
-        nodeOutcome(
-          node,
-          graph,
-          false,
-          `stays float: ONNX Runtime has no dynamically quantized ${node.opType} kernel`,
-        ),
-      );
+      const note = `ONNX Runtime has no dynamically quantized ${node.opType} kernel`;
+      nodes.push(nodeOutcome(node, graph, false, note));
     } else {
       const r = rewrite(node, graph, ctx);
-      nodes.push(nodeOutcome(node, graph, r.done, r.done ? r.note : `stays float: ${r.note}`));
+      nodes.push(nodeOutcome(node, graph, r.done, r.note));
     }
   }
   ctx.weights.dropUnused();

@@ -124,8 +124,3 @@ export async function runSilero(
   }
   return probabilities;
 }
-
-export const SILERO = {
-  v5: 'node_modules/@ricky0123/vad-web/dist/silero_vad_v5.onnx',
-  legacy: 'node_modules/@ricky0123/vad-web/dist/silero_vad_legacy.onnx',
-};

@@ -80,8 +80,7 @@ describe('quantizeDynamic on the fixture models', () => {
       const kept = report.nodes.filter((n) => !n.done);
       assert.equal(done.length, 13); // 6 MatMuls per layer × 2 layers + the head Gemm
       assert.equal(kept.length, 4); // Q·Kᵀ and attention·V in each layer
-      for (const k of kept)
-        assert.match(k.note, /^stays float: B '.*' is computed at run time, not a constant$/);
+      for (const k of kept) assert.match(k.note, /^B '.*' is computed at run time, not a constant$/);
       const fused = await optimizedOpCounts(model);
       // Q, K and V share one DynamicQuantizeLinear per layer: MatMulIntegerToFloat; the rest fuse whole.
       assert.equal(fused.MatMulIntegerToFloat, 6);

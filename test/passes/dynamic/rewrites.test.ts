@@ -216,7 +216,7 @@ describe('MatMul and Gemm', () => {
       [
         'mm1: done',
         'mm2: excluded by name (excludeNodes)',
-        "mm3: stays float: B 'h' is computed at run time, not a constant",
+        "mm3: B 'h' is computed at run time, not a constant",
       ],
     );
     assert.ok(m.graph.initializers.has('w'));
@@ -353,7 +353,7 @@ describe('what stays float, and refusals', () => {
         opType: 'GRU',
         graph: 'main',
         done: false,
-        note: 'stays float: ONNX Runtime has no dynamically quantized GRU kernel',
+        note: 'ONNX Runtime has no dynamically quantized GRU kernel',
       },
     ]);
     assert.equal(diff.maxAbsDiff, 0);
@@ -380,6 +380,6 @@ describe('what stays float, and refusals', () => {
     );
     constantsToInitializers(m);
     const report = quantizeDynamic(m);
-    assert.equal(report.nodes[0].note, "stays float: B 'w' is a graph input that callers can override");
+    assert.equal(report.nodes[0].note, "B 'w' is a graph input that callers can override");
   });
 });

@@ -7,7 +7,8 @@ import { loadModel } from '../../../src/io/model-file.js';
 import { constantsToInitializers } from '../../../src/passes/constants-to-initializers.js';
 import { quantizeDynamic } from '../../../src/passes/dynamic/quantize-dynamic.js';
 import { opCounts } from '../../helpers/optimized-ops.js';
-import { modelBytes, runSilero, SILERO, sileroAudio } from './compare.js';
+import { SILERO_LEGACY, SILERO_V5 } from '../../helpers/silero.js';
+import { modelBytes, runSilero, sileroAudio } from './compare.js';
 
 const audio = sileroAudio(8);
 
@@ -22,7 +23,7 @@ function assertClose(reference: number[], actual: number[]) {
 
 describe('quantizeDynamic on Silero VAD', () => {
   it('v5: Convs in both If branches become ConvInteger; LSTMs with computed weights stay float', async () => {
-    const model = loadModel(SILERO.v5);
+    const model = loadModel(SILERO_V5);
     constantsToInitializers(model);
     const report = quantizeDynamic(model, { reduceRange: true });
     const done = report.nodes.filter((n) => n.done);
@@ -31,18 +32,17 @@ describe('quantizeDynamic on Silero VAD', () => {
     const lstms = report.nodes.filter((n) => n.opType === 'LSTM');
     assert.equal(lstms.length, 4);
     // v5 slices its LSTM weights out of larger tensors at run time (Slice → Concat → Unsqueeze).
-    for (const l of lstms)
-      assert.match(l.note, /^stays float: W '.*Unsqueeze_6_output_0' is computed at run time/);
+    for (const l of lstms) assert.match(l.note, /^W '.*Unsqueeze_6_output_0' is computed at run time/);
     assert.equal(opCounts(model).ConvInteger, 12);
 
-    const reference = await runSilero(loadModel(SILERO.v5), audio, false);
+    const reference = await runSilero(loadModel(SILERO_V5), audio, false);
     const quantized = await runSilero(model, audio, false);
     assertClose(reference, quantized);
-    assert.ok(modelBytes(model) < 0.65 * modelBytes(loadModel(SILERO.v5)));
+    assert.ok(modelBytes(model) < 0.65 * modelBytes(loadModel(SILERO_V5)));
   });
 
   it('legacy: Convs become ConvInteger and LSTMs DynamicQuantizeLSTM, in nested If branches', async () => {
-    const model = loadModel(SILERO.legacy);
+    const model = loadModel(SILERO_LEGACY);
     constantsToInitializers(model);
     const report = quantizeDynamic(model, { reduceRange: true });
     assert.ok(report.nodes.every((n) => n.done));
@@ -55,10 +55,10 @@ describe('quantizeDynamic on Silero VAD', () => {
     assert.equal(ops.LSTM, undefined);
     assert.equal(ops.Conv, undefined);
 
-    const reference = await runSilero(loadModel(SILERO.legacy), audio, true);
+    const reference = await runSilero(loadModel(SILERO_LEGACY), audio, true);
     const quantized = await runSilero(model, audio, true);
     assertClose(reference, quantized);
     // Nearly all of legacy's weights are Conv and LSTM weights.
-    assert.ok(modelBytes(model) < 0.32 * modelBytes(loadModel(SILERO.legacy)));
+    assert.ok(modelBytes(model) < 0.32 * modelBytes(loadModel(SILERO_LEGACY)));
   });
 });
