@@ -1,0 +1,241 @@
+/**
+ * `quantkit eval MODEL --data X [--labels Y] [--reference FP32.onnx] [--batch N] [--output NAME]
+ * [--threads N] [--json] [--quiet] [--no-latency]`
+ *
+ * `--json` prints the `Evaluation` of src/evaluate/result.ts with the file paths added:
+ * { model, samples, output, accuracy?, agreement?, sqnrDb?, cosine?, maxAbsError?, outputsIdentical?,
+ *   bytes, latencyMs?: { batch, runs, threads, median, p90, cpuMedian }, cpu?: { model, arch, cores, flags },
+ *   outputs?: { [name]: { sqnrDb, cosine, maxAbsError, outputsIdentical } },
+ *   reference?: { model, bytes, accuracy?, latencyMs? },
+ *   comparison?: { sizeRatio, speedup?, speedupFrom?: 'cpu' | 'wall', accuracyDelta? } }
+ * Fractions in [0, 1], sizes in bytes, times in ms. JSON has no Infinity: the SQNR of identical
+ * outputs is written as null with outputsIdentical: true (null with outputsIdentical: false means an
+ * output held NaN where the reference did not).
+ */
+import { basename } from 'node:path';
+import { type Command, InvalidArgumentError } from 'commander';
+import { recordBatches } from '../data/batches.js';
+import { readNpy, readNpz } from '../data/npy-file.js';
+import { QuantkitError } from '../errors.js';
+import { evaluate } from '../evaluate/evaluate.js';
+import type { Evaluation, LatencyFigures } from '../evaluate/result.js';
+import type { Batch } from '../evaluate/sample-batch.js';
+import { loadModel } from '../io/model-file.js';
+import type { Model } from '../onnx/model.js';
+import { tensorTypeOf } from '../onnx/value-info.js';
+import type { NdArray } from '../tensor/ndarray.js';
+import { formatBytes, table } from './format.js';
+import { createProgressBar } from './progress.js';
+
+interface EvalOptions {
+  data: string;
+  labels?: string;
+  reference?: string;
+  batch?: number;
+  output?: string;
+  threads?: number;
+  json?: boolean;
+  quiet?: boolean;
+  latency: boolean;
+}
+
+export function registerEval(program: Command): void {
+  program
+    .command('eval')
+    .description(
+      'measure a model: top-1 accuracy, agreement and output SQNR against a reference, size, latency',
+    )
+    .argument('<model>', 'ONNX model file')
+    .requiredOption(
+      '--data <path>',
+      '.npy (one-input models) or .npz (one array per input); axis 0 = samples',
+    )
+    .option('--labels <path>', '.npy of class indices, one per sample: gives accuracy')
+    .option('--reference <path>', 'model to compare with, usually the FP32 original')
+    .option('--batch <n>', "samples per run (default: the model's fixed batch size, else 1)", positiveInt)
+    .option('--output <name>', 'classifier output to read classes from (default: the first output)')
+    .option('--threads <n>', 'ONNX Runtime intra-op threads (default 1)', positiveInt)
+    .option('--json', 'print one JSON object')
+    .option('--quiet', 'no progress bar')
+    .option('--no-latency', 'skip the latency measurement')
+    .action(async (path: string, opts: EvalOptions) => {
+      const models: Model[] = [];
+      const progress = createProgressBar({ quiet: opts.quiet });
+      try {
+        const model = loadModel(path);
+        models.push(model);
+        const reference = opts.reference ? loadModel(opts.reference) : undefined;
+        if (reference) models.push(reference);
+        const batch = opts.batch ?? fixedBatchSize(model) ?? 1;
+        const data = await openSampleSourceInterim(opts.data, model, batch);
+        const labels = opts.labels ? await readLabelsInterim(opts.labels) : undefined;
+        const result = await evaluate(model, data.batches, {
+          labels,
+          reference,
+          batchSize: batch,
+          output: opts.output,
+          runtime: { threads: opts.threads ?? 1 },
+          latency: opts.latency,
+          total: data.samples,
+          onProgress: progress.onProgress,
+        });
+        progress.stop();
+        if (opts.json) {
+          const reference = result.reference && { model: opts.reference, ...result.reference };
+          console.log(JSON.stringify({ model: path, ...result, ...(reference && { reference }) }, null, 2));
+        } else {
+          console.log(render(path, opts.reference, result));
+        }
+      } finally {
+        progress.stop();
+        for (const m of models) m.dispose();
+      }
+    });
+}
+
+/**
+ * Stand-in for src/data's `openSampleSource` until it lands: a .npy for a one-input model or an .npz
+ * with one array per input name, axis 0 = samples, cut into batches.
+ */
+async function openSampleSourceInterim(
+  path: string,
+  model: Model,
+  batch: number,
+): Promise<{ batches: Iterable<Batch>; samples: number }> {
+  const inputs = model.graph.inputs.filter((i) => !model.graph.initializers.has(i.name)).map((i) => i.name);
+  let arrays: Record<string, NdArray>;
+  if (path.endsWith('.npz')) {
+    arrays = await readNpz(path);
+  } else if (inputs.length === 1) {
+    arrays = { [inputs[0]]: await readNpy(path) };
+  } else {
+    throw new QuantkitError(
+      `${path}: the model has ${inputs.length} inputs (${inputs.join(', ')}); give an .npz with one array per input`,
+    );
+  }
+  const first = Object.values(arrays)[0];
+  return { batches: recordBatches(arrays, batch), samples: first?.shape[0] ?? 0 };
+}
+
+/** Stand-in for src/data's `readLabels` until it lands: a .npy of integer class indices, [N] or [N, 1]. */
+async function readLabelsInterim(path: string): Promise<Int32Array> {
+  const arr = await readNpy(path);
+  if (arr.shape.length < 1 || arr.shape.length > 2 || (arr.shape.length === 2 && arr.shape[1] !== 1)) {
+    throw new QuantkitError(`${path}: labels must be one class index per sample, got shape [${arr.shape}]`);
+  }
+  const out = new Int32Array(arr.shape[0]);
+  const data = arr.data as ArrayLike<number | bigint>;
+  for (let i = 0; i < out.length; i++) {
+    const v = Number(data[i]);
+    if (!Number.isInteger(v) || v < 0 || v > 0x7fffffff) {
+      throw new QuantkitError(`${path}: label ${i} is ${v}; labels must be class indices (0, 1, 2, ...)`);
+    }
+    out[i] = v;
+  }
+  return out;
+}
+
+/** The first input's batch dimension when the model fixes it. */
+function fixedBatchSize(model: Model): number | undefined {
+  const input = model.graph.inputs.find((i) => !model.graph.initializers.has(i.name));
+  const d = input && tensorTypeOf(input.type).shape?.[0];
+  return typeof d === 'number' && d > 0 ? d : undefined;
+}
+
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a positive integer');
+  return n;
+}
+
+function render(path: string, referencePath: string | undefined, r: Evaluation): string {
+  const rows: string[][] = [
+    [
+      basename(path),
+      percent(r.accuracy),
+      percent(r.agreement),
+      r.sqnrDb === undefined ? '' : decibels(r.sqnrDb),
+      formatBytes(r.bytes),
+      latency(r.latencyMs),
+    ],
+  ];
+  if (r.reference) {
+    const ref = r.reference;
+    rows.push([
+      basename(referencePath!),
+      percent(ref.accuracy),
+      '',
+      '',
+      formatBytes(ref.bytes),
+      latency(ref.latencyMs),
+    ]);
+  }
+  const header = [
+    'model',
+    'accuracy',
+    'agreement',
+    'SQNR',
+    'size',
+    r.latencyMs ? `latency (batch ${r.latencyMs.batch})` : 'latency',
+  ];
+  const keep = header.map((_, i) => i === 0 || rows.some((row) => row[i] !== ''));
+  const pick = (row: readonly string[]) => row.filter((_, i) => keep[i]);
+  const lines = [table(rows.map(pick), pick(header))];
+  const c = r.comparison;
+  if (c) {
+    const parts = [`${ratio(c.sizeRatio)} the size`];
+    if (c.speedup !== undefined) parts.push(`${ratio(c.speedup)} the speed${speedWord(c.speedup)}`);
+    if (c.accuracyDelta !== undefined) parts.push(`accuracy ${signed(c.accuracyDelta * 100)} pt`);
+    lines.push('', `${basename(path)} vs ${basename(referencePath!)}: ${parts.join(', ')}`);
+  }
+  const classified = r.accuracy !== undefined || r.agreement !== undefined;
+  lines.push('', `${r.samples} samples${classified ? `; classes from output '${r.output}'` : ''}`);
+  if (r.latencyMs && r.cpu) {
+    const l = r.latencyMs;
+    const threads = `${l.threads} thread${l.threads === 1 ? '' : 's'}`;
+    lines.push(
+      `latency: median of ${l.runs} runs${r.reference ? ' per model, interleaved' : ''}, ${threads}, ` +
+        `on ${r.cpu.model} (${r.cpu.flags.join(', ') || 'no int8 dot-product flags'})`,
+    );
+    if (c?.speedupFrom === 'cpu') lines.push('speed: CPU time per run, runs paired round by round');
+    if (l.threads === 1 && l.median > BUSY * l.cpuMedian) {
+      lines.push(
+        `note: the machine is busy: a run took ${milliseconds(l.median)} but used ${milliseconds(l.cpuMedian)} of CPU; ` +
+          'latencies include waiting for a core',
+      );
+    }
+  }
+  return lines.join('\n');
+}
+
+function percent(x: number | undefined): string {
+  return x === undefined ? '' : `${(x * 100).toFixed(2)}%`;
+}
+
+function decibels(x: number): string {
+  return x === Infinity ? 'inf (identical)' : `${x.toFixed(1)} dB`;
+}
+
+/** Wall time above this multiple of CPU time (one thread) means the run mostly waited for a core. */
+const BUSY = 1.5;
+
+function latency(l: LatencyFigures | undefined): string {
+  return l ? milliseconds(l.median) : '';
+}
+
+function milliseconds(v: number): string {
+  return `${v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v >= 1 ? v.toFixed(2) : v.toFixed(3)} ms`;
+}
+
+function ratio(x: number): string {
+  return `${x.toFixed(2)}×`;
+}
+
+function speedWord(speedup: number): string {
+  if (ratio(speedup) === ratio(1)) return '';
+  return speedup > 1 ? ' (faster)' : ' (slower)';
+}
+
+function signed(x: number): string {
+  return `${x >= 0 ? '+' : '−'}${Math.abs(x).toFixed(2)}`;
+}

@@ -1,0 +1,196 @@
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { describe, it } from 'node:test';
+import { createProgressBar } from '../../src/cli/progress.js';
+import { writeNpy } from '../../src/data/npy-file.js';
+import { loadModel, saveModel } from '../../src/io/model-file.js';
+import { Tensor } from '../../src/onnx/tensor.js';
+import { createRng } from '../../src/tensor/random.js';
+import { runCli } from '../helpers/cli.js';
+import { modelPath, runFile, withTempDir } from '../helpers/fixtures.js';
+
+const N = 120;
+
+async function writeData(dir: string) {
+  const rng = createRng(11);
+  const x = new Float32Array(N * 64).map(() => rng.nextFloat() * 4 - 2);
+  const labels = Int32Array.from({ length: N }, () => rng.nextUint32() % 10);
+  const data = join(dir, 'x.npy');
+  await writeNpy(data, { dtype: 'float32', shape: [N, 64], data: x });
+  const labelsPath = join(dir, 'y.npy');
+  await writeNpy(labelsPath, { dtype: 'int32', shape: [N], data: labels });
+  return { data, labelsPath, x, labels };
+}
+
+function expectOneLineError(r: ReturnType<typeof runCli>, pattern: RegExp) {
+  assert.equal(r.status, 1, r.stdout);
+  assert.match(r.stderr, pattern);
+  assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+}
+
+describe('quantkit eval', () => {
+  it('--json: the figures issue 3 names, the reference under `reference`, the ratios', async () => {
+    await withTempDir(async (dir) => {
+      const { data, labelsPath, x, labels } = await writeData(dir);
+      const mlp = modelPath('mlp');
+      const r = runCli([
+        'eval',
+        mlp,
+        '--data',
+        data,
+        '--labels',
+        labelsPath,
+        '--reference',
+        mlp,
+        '--batch',
+        '8',
+        '--json',
+      ]);
+      assert.equal(r.status, 0, r.stderr);
+      assert.equal(r.stderr, '', 'no progress bar when stderr is not a terminal');
+      const out = JSON.parse(r.stdout);
+      const scores = (await runFile(mlp, { input: { dtype: 'float32', shape: [N, 64], data: x } })).output
+        .data as Float32Array;
+      let correct = 0;
+      for (let i = 0; i < N; i++) {
+        const row = scores.subarray(i * 10, i * 10 + 10);
+        if (row.indexOf(Math.max(...row)) === labels[i]) correct++;
+      }
+      assert.equal(out.model, mlp);
+      assert.equal(out.samples, N);
+      assert.equal(out.accuracy, correct / N);
+      assert.equal(out.agreement, 1);
+      assert.equal(out.sqnrDb, null, 'JSON has no Infinity');
+      assert.equal(out.outputsIdentical, true);
+      assert.equal(typeof out.bytes, 'number');
+      assert.deepEqual(Object.keys(out.latencyMs), [
+        'batch',
+        'runs',
+        'threads',
+        'median',
+        'p90',
+        'cpuMedian',
+      ]);
+      assert.equal(out.latencyMs.batch, 8);
+      assert.equal(out.latencyMs.threads, 1);
+      assert.ok(Array.isArray(out.cpu.flags));
+      assert.equal(out.reference.model, mlp);
+      assert.equal(out.reference.accuracy, out.accuracy);
+      assert.equal(out.reference.latencyMs.runs, out.latencyMs.runs);
+      assert.equal(out.comparison.sizeRatio, 1);
+      assert.equal(out.comparison.accuracyDelta, 0);
+      assert.equal(typeof out.comparison.speedup, 'number');
+      assert.equal(out.comparison.speedupFrom, 'cpu');
+    });
+  });
+
+  it('prints a table and the ratios line for a perturbed model against its original', async () => {
+    await withTempDir(async (dir) => {
+      const { data, labelsPath } = await writeData(dir);
+      const m = loadModel(modelPath('mlp'));
+      const w = m.graph.findInitializer('fc1.weight')!;
+      const halved = Float32Array.from(w.toFloat32(), (v) => v * 0.5);
+      m.graph.removeInitializer(w.name);
+      m.graph.addInitializer(Tensor.fromArray(w.name, 'float32', w.dims, halved));
+      const perturbed = join(dir, 'perturbed.onnx');
+      saveModel(m, perturbed);
+      m.dispose();
+      const r = runCli([
+        'eval',
+        perturbed,
+        '--data',
+        data,
+        '--labels',
+        labelsPath,
+        '--reference',
+        modelPath('mlp'),
+      ]);
+      assert.equal(r.status, 0, r.stderr);
+      assert.match(r.stdout, /model\s+accuracy\s+agreement\s+SQNR\s+size\s+latency \(batch 1\)/);
+      assert.match(r.stdout, /perturbed\.onnx\s+\d+\.\d\d%\s+\d+\.\d\d%\s+-?\d+\.\d dB\s+\d/);
+      assert.match(
+        r.stdout,
+        /perturbed\.onnx vs mlp\.onnx: \d\.\d\d× the size, \d+\.\d\d× the speed( \((faster|slower)\))?, accuracy [+−]\d+\.\d\d pt/,
+      );
+      assert.match(r.stdout, new RegExp(`${N} samples; classes from output 'output'`));
+      assert.match(r.stdout, /latency: median of \d+ runs per model, interleaved, 1 thread, on .+ \(/);
+    });
+  });
+
+  it('reads an .npz by input name; --no-latency skips timing', () => {
+    const r = runCli([
+      'eval',
+      modelPath('cnn_bn'),
+      '--data',
+      modelPath('cnn_bn').replace(/\.onnx$/, '.input.npz'),
+      '--json',
+      '--no-latency',
+    ]);
+    assert.equal(r.status, 0, r.stderr);
+    const out = JSON.parse(r.stdout);
+    assert.equal(out.samples, 3);
+    assert.equal(out.latencyMs, undefined);
+    assert.equal(out.accuracy, undefined);
+  });
+
+  it('bad input: one line naming the problem, exit code 1', async () => {
+    await withTempDir(async (dir) => {
+      const { data } = await writeData(dir);
+      const fewLabels = join(dir, 'few.npy');
+      await writeNpy(fewLabels, { dtype: 'int64', shape: [3], data: BigInt64Array.from([1n, 2n, 3n]) });
+      expectOneLineError(
+        runCli(['eval', join(dir, 'missing.onnx'), '--data', data]),
+        /missing\.onnx: no such file/,
+      );
+      expectOneLineError(
+        runCli(['eval', modelPath('mlp'), '--data', join(dir, 'nope.npy')]),
+        /cannot read .*nope\.npy: no such file/,
+      );
+      expectOneLineError(
+        runCli(['eval', modelPath('mlp'), '--data', data, '--labels', fewLabels, '--no-latency']),
+        /the labels hold 3 samples, but the data has more/,
+      );
+      expectOneLineError(
+        runCli(['eval', modelPath('control_flow'), '--data', data]),
+        /the model has 2 inputs \(input, cond\); give an \.npz/,
+      );
+      expectOneLineError(runCli(['eval', modelPath('mlp'), '--data', data, '--batch', '0']), /--batch/);
+    });
+  });
+});
+
+describe('progress bar', () => {
+  const capture = (isTTY: boolean) => {
+    const stream = new PassThrough() as unknown as NodeJS.WriteStream & PassThrough;
+    stream.isTTY = isTTY;
+    stream.columns = 80;
+    let written = '';
+    stream.on('data', (c: Buffer) => (written += c.toString()));
+    return { stream, written: () => written };
+  };
+  const drive = (bar: ReturnType<typeof createProgressBar>) => {
+    for (let i = 1; i <= 5; i++) bar.onProgress({ stage: 'evaluate', done: i * 10, total: 50 });
+    bar.onProgress({ stage: 'latency', done: 1, total: 3 });
+    bar.stop();
+  };
+
+  it('draws counts on a terminal', () => {
+    const tty = capture(true);
+    drive(createProgressBar({ stream: tty.stream, env: {} }));
+    assert.match(tty.written(), /evaluate \[.*\] 10\/50/);
+    assert.match(tty.written(), /latency \[.*\] 1\/3/);
+  });
+
+  it('prints nothing when stderr is not a terminal, with --quiet, or under CI', () => {
+    for (const [isTTY, quiet, env] of [
+      [false, false, {}],
+      [true, true, {}],
+      [true, false, { CI: 'true' }],
+    ] as const) {
+      const s = capture(isTTY);
+      drive(createProgressBar({ stream: s.stream, quiet, env }));
+      assert.equal(s.written(), '', JSON.stringify({ isTTY, quiet, env }));
+    }
+  });
+});
