@@ -100,6 +100,22 @@ describe('convertToFloat16 on the fixture models', () => {
     await assertControlFlowClose(original, model);
   });
 
+  it('subgraph_scan: the Scan body takes and returns float16 state and elements', async () => {
+    const original = loadModel(modelPath('subgraph_scan'));
+    const { model } = converted(modelPath('subgraph_scan'));
+    const body = model.graph.nodes.find((n) => n.opType === 'Scan')!.subgraphs()[0];
+    assert.deepEqual(
+      [...body.inputs, ...body.outputs].map((v) => tensorTypeOf(v.type).dtype),
+      ['float16', 'float16', 'float16', 'float16'],
+    );
+    const inputs = fixtureInputs('subgraph_scan');
+    const [[a], [b]] = [await runModel(original, [inputs]), await runModel(model, [inputs])];
+    for (const name of ['output', 'final_sum']) {
+      const d = outputDiff(a[name], b[name]);
+      assert.ok(d.cosine > 0.99999 && d.maxAbsDiff < 0.002 * Math.max(1, d.maxAbs), JSON.stringify(d));
+    }
+  });
+
   it('Silero VAD v5 and legacy: nested Ifs, LSTMs and Convs in float16 track float32', async () => {
     const audio = sileroAudio(8);
     for (const [path, legacy] of [
