@@ -32,7 +32,9 @@ export async function collectStats(
     for (const [name, output] of opts.outputs) {
       const data = out[output]?.data;
       if (!(data instanceof Float32Array)) {
-        throw new QuantkitError(`activation '${name}' did not come out of the model as float32; it cannot be calibrated`);
+        throw new QuantkitError(
+          `activation '${name}' did not come out of the model as float32; it cannot be calibrated`,
+        );
       }
       opts.stats.get(name)!.update(data);
     }

@@ -44,9 +44,12 @@ function constantValue(node: Node): Tensor | undefined {
     case AT.STRING:
       return Tensor.fromStrings(name, [], [new TextDecoder().decode(p.s)]);
     case AT.STRINGS:
-      return Tensor.fromStrings(name, [p.strings.length], p.strings.map((s) => new TextDecoder().decode(s)));
+      return Tensor.fromStrings(
+        name,
+        [p.strings.length],
+        p.strings.map((s) => new TextDecoder().decode(s)),
+      );
     default:
       return undefined;
   }
 }
-

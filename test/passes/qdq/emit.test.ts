@@ -86,7 +86,11 @@ describe('QDQ writer', () => {
     constantsToInitializers(float);
     const inputs = fixtureInputs('control_flow');
     const { model, report } = await quantizeForTest(float, inputs);
-    assert.equal(report.weights, 3, 'if_weight (read by both branches), the Loop body weight, the Constant-node weight');
+    assert.equal(
+      report.weights,
+      3,
+      'if_weight (read by both branches), the Loop body weight, the Constant-node weight',
+    );
     const dq = Object.entries(opCounts(model)).find(([k]) => k === 'DequantizeLinear')?.[1] ?? 0;
     assert.ok(dq >= 4);
     for (const g of model.graph.graphs())
