@@ -4,6 +4,7 @@
  * ONNX Runtime's only ConvInteger kernel takes uint8 weights with a single zero point (transformers.js
  * switches to uint8 weights for this reason), so Conv weights are uint8 whatever the weight type, and
  * per-channel weights are symmetric: one scale per output channel around the shared zero point 128.
+ * Per-tensor weights are symmetric unless symmetricWeights is false.
  * The per-channel scales and the bias are stored as [1, M, 1, …] so they broadcast over the output.
  * ONNX Runtime does not fuse this chain; ConvInteger runs as it is.
  */

@@ -9,7 +9,7 @@ import type { Graph } from '../../onnx/graph.js';
 import { Node } from '../../onnx/node.js';
 import { Tensor } from '../../onnx/tensor.js';
 import { type QuantizedArray } from '../../quant/quantize.js';
-import { quantizeWeight, type QuantizedWeight } from '../../quant/weights.js';
+import { quantizeWeight, type QuantizedWeight, type WeightNames } from '../../quant/weights.js';
 import { type ConstantWeight, floatWeight } from './constant-weight.js';
 import { type DynamicContext, type Rewrite, skipped } from './context.js';
 import { swapLastAxes } from './transpose.js';
@@ -77,7 +77,7 @@ export function quantizeLstm(node: Node, graph: Graph, ctx: DynamicContext): Rew
  */
 function lstmWeight(
   weight: Tensor,
-  names: { values: string; scale: string; zeroPoint: string },
+  names: WeightNames,
   spec: DynamicWeightSpec,
   perChannel: boolean,
 ): QuantizedWeight {

@@ -62,7 +62,9 @@ export function quantizeDynamic(model: Model, options: DynamicOptions = {}): Dyn
     if (!nodeSelected(node, filter)) {
       nodes.push(nodeOutcome(node, graph, false, filterReason(node, filter)));
     } else if (!rewrite) {
-      const note = `ONNX Runtime has no dynamically quantized ${node.opType} kernel`;
+      const note = FLOAT_ONLY.has(node.opType)
+        ? `ONNX Runtime has no dynamically quantized ${node.opType} kernel`
+        : `dynamic quantization covers ${Object.keys(REWRITERS).join(', ')} only`;
       nodes.push(nodeOutcome(node, graph, false, note));
     } else {
       const r = rewrite(node, graph, ctx);

@@ -11,7 +11,6 @@ import type { Model } from '../../../src/onnx/model.js';
 import { Node } from '../../../src/onnx/node.js';
 import { Tensor } from '../../../src/onnx/tensor.js';
 import { makeValueInfo } from '../../../src/onnx/value-info.js';
-import { constantsToInitializers } from '../../../src/passes/constants-to-initializers.js';
 import { quantizeDynamic } from '../../../src/passes/dynamic/quantize-dynamic.js';
 import { dequantize } from '../../../src/quant/dequantize.js';
 import { computeQParams, type QuantParams } from '../../../src/quant/qparams.js';
@@ -386,6 +385,21 @@ describe('what stays float, and refusals', () => {
     assert.equal(diff.maxAbsDiff, 0);
   });
 
+  it('an op type asked for that has no dynamic form is listed with the reason', async () => {
+    const m = model(
+      [new Node('Gather', ['w', 'i'], ['y'], { name: 'gather' })],
+      [],
+      [weight('w', [4, 2]), Tensor.fromArray('i', 'int64', [1], BigInt64Array.of(1n))],
+    );
+    const report = quantizeDynamic(m, { opTypes: ['Gather', 'MatMul'] });
+    assert.deepEqual(
+      report.nodes.map((n) => n.note),
+      ['dynamic quantization covers MatMul, Gemm, Conv, LSTM only'],
+    );
+    const [out] = await runModel(m, [{}]);
+    assert.deepEqual(out.y.shape, [1, 2]);
+  });
+
   it('refuses models below opset 11 and weight types ONNX Runtime has no kernel for', () => {
     const m = model([new Node('MatMul', ['a', 'w'], ['y'])], [['a', [2, 2]]], [weight('w', [2, 2])], 10);
     assert.throws(
@@ -396,7 +410,7 @@ describe('what stays float, and refusals', () => {
     assert.throws(() => quantizeDynamic(ok, { weightType: 'int4' }), /int8 and uint8 weights, not int4/);
   });
 
-  it('skips a weight fed as a graph input, which callers may override', () => {
+  it('skips a weight fed as a graph input, which callers may override', async () => {
     const m = model(
       [new Node('MatMul', ['a', 'w'], ['y'], { name: 'mm' })],
       [
@@ -405,8 +419,9 @@ describe('what stays float, and refusals', () => {
       ],
       [weight('w', [2, 2])],
     );
-    constantsToInitializers(m);
     const report = quantizeDynamic(m);
     assert.equal(report.nodes[0].note, "B 'w' is a graph input that callers can override");
+    const [out] = await runModel(m, [{ a: input('a', [2, 2]) }]);
+    assert.deepEqual(out.y.shape, [2, 2]);
   });
 });
