@@ -1,29 +1,26 @@
 /**
  * `quantkit eval MODEL --data X [--labels Y] [--reference FP32.onnx] [--batch N] [--output NAME]
- * [--threads N] [--json] [--quiet] [--no-latency]`
+ * [--preprocess SPEC] [--threads N] [--json] [--quiet] [--no-latency]`
  *
  * `--json` prints the `Evaluation` of src/evaluate/result.ts with the file paths added:
  * { model, samples, output, accuracy?, agreement?, sqnrDb?, cosine?, maxAbsError?, outputsIdentical?,
  *   bytes, latencyMs?: { batch, runs, threads, median, p90, cpuMedian }, cpu?: { model, arch, cores, flags },
  *   outputs?: { [name]: { sqnrDb, cosine, maxAbsError, outputsIdentical } },
  *   reference?: { model, bytes, accuracy?, latencyMs? },
- *   comparison?: { sizeRatio, speedup?, speedupFrom?: 'cpu' | 'wall', accuracyDelta? } }
+ *   comparison?: { sizeRatio, speedup?, speedupFrom?: 'cpu' | 'wall', accuracyDelta? }, notes? }
  * Fractions in [0, 1], sizes in bytes, times in ms. JSON has no Infinity: the SQNR of identical
  * outputs is written as null with outputsIdentical: true (null with outputsIdentical: false means an
  * output held NaN where the reference did not).
  */
 import { basename } from 'node:path';
 import { type Command, InvalidArgumentError } from 'commander';
-import { recordBatches } from '../data/batches.js';
-import { readNpy, readNpz } from '../data/npy-file.js';
-import { QuantkitError } from '../errors.js';
+import { readLabels } from '../data/labels.js';
+import { requiredInputs } from '../data/model-inputs.js';
+import { openSampleSource } from '../data/sample-source.js';
 import { evaluate } from '../evaluate/evaluate.js';
 import type { Evaluation, LatencyFigures } from '../evaluate/result.js';
-import type { Batch } from '../evaluate/sample-batch.js';
 import { loadModel } from '../io/model-file.js';
 import type { Model } from '../onnx/model.js';
-import { tensorTypeOf } from '../onnx/value-info.js';
-import type { NdArray } from '../tensor/ndarray.js';
 import { formatBytes, table } from './format.js';
 import { createProgressBar } from './progress.js';
 
@@ -33,6 +30,7 @@ interface EvalOptions {
   reference?: string;
   batch?: number;
   output?: string;
+  preprocess?: string;
   threads?: number;
   json?: boolean;
   quiet?: boolean;
@@ -48,12 +46,13 @@ export function registerEval(program: Command): void {
     .argument('<model>', 'ONNX model file')
     .requiredOption(
       '--data <path>',
-      '.npy (one-input models) or .npz (one array per input); axis 0 = samples',
+      '.npy (axis 0 = samples), .npz (one array per input), a folder of them, or of images',
     )
-    .option('--labels <path>', '.npy of class indices, one per sample: gives accuracy')
+    .option('--labels <path>', '.npy of class ids or one-hot rows, one per sample: gives accuracy')
     .option('--reference <path>', 'model to compare with, usually the FP32 original')
-    .option('--batch <n>', "samples per run (default: the model's fixed batch size, else 1)", positiveInt)
+    .option('--batch <n>', 'samples per run (default 1; a batch size fixed by the model wins)', positiveInt)
     .option('--output <name>', 'classifier output to read classes from (default: the first output)')
+    .option('--preprocess <spec>', "how images become the input, e.g. 'resize=224,mean=0.5,std=0.5'")
     .option('--threads <n>', 'ONNX Runtime intra-op threads (default 1)', positiveInt)
     .option('--json', 'print one JSON object')
     .option('--quiet', 'no progress bar')
@@ -66,25 +65,35 @@ export function registerEval(program: Command): void {
         models.push(model);
         const reference = opts.reference ? loadModel(opts.reference) : undefined;
         if (reference) models.push(reference);
-        const batch = opts.batch ?? fixedBatchSize(model) ?? 1;
-        const data = await openSampleSourceInterim(opts.data, model, batch);
-        const labels = opts.labels ? await readLabelsInterim(opts.labels) : undefined;
-        const result = await evaluate(model, data.batches, {
+        const data = await openSampleSource(opts.data, requiredInputs(model.graph), {
+          preprocess: opts.preprocess,
+          purpose: 'evaluation',
+        });
+        const labels = opts.labels ? await readLabels(opts.labels, data) : undefined;
+        const batch = data.fixedBatchSize ?? opts.batch ?? 1;
+        const result = await evaluate(model, data.batches(batch), {
           labels,
           reference,
           batchSize: batch,
           output: opts.output,
           runtime: { threads: opts.threads ?? 1 },
           latency: opts.latency,
-          total: data.samples,
+          total: data.sampleCount,
           onProgress: progress.onProgress,
         });
         progress.stop();
+        const { notes } = data;
         if (opts.json) {
           const reference = result.reference && { model: opts.reference, ...result.reference };
-          console.log(JSON.stringify({ model: path, ...result, ...(reference && { reference }) }, null, 2));
+          const json = {
+            model: path,
+            ...result,
+            ...(reference && { reference }),
+            ...(notes.length > 0 && { notes }),
+          };
+          console.log(JSON.stringify(json, null, 2));
         } else {
-          console.log(render(path, opts.reference, result));
+          console.log(render(path, opts.reference, result, notes));
         }
       } finally {
         progress.stop();
@@ -93,62 +102,18 @@ export function registerEval(program: Command): void {
     });
 }
 
-/**
- * Stand-in for src/data's `openSampleSource` until it lands: a .npy for a one-input model or an .npz
- * with one array per input name, axis 0 = samples, cut into batches.
- */
-async function openSampleSourceInterim(
-  path: string,
-  model: Model,
-  batch: number,
-): Promise<{ batches: Iterable<Batch>; samples: number }> {
-  const inputs = model.graph.inputs.filter((i) => !model.graph.initializers.has(i.name)).map((i) => i.name);
-  let arrays: Record<string, NdArray>;
-  if (path.endsWith('.npz')) {
-    arrays = await readNpz(path);
-  } else if (inputs.length === 1) {
-    arrays = { [inputs[0]]: await readNpy(path) };
-  } else {
-    throw new QuantkitError(
-      `${path}: the model has ${inputs.length} inputs (${inputs.join(', ')}); give an .npz with one array per input`,
-    );
-  }
-  const first = Object.values(arrays)[0];
-  return { batches: recordBatches(arrays, batch), samples: first?.shape[0] ?? 0 };
-}
-
-/** Stand-in for src/data's `readLabels` until it lands: a .npy of integer class indices, [N] or [N, 1]. */
-async function readLabelsInterim(path: string): Promise<Int32Array> {
-  const arr = await readNpy(path);
-  if (arr.shape.length < 1 || arr.shape.length > 2 || (arr.shape.length === 2 && arr.shape[1] !== 1)) {
-    throw new QuantkitError(`${path}: labels must be one class index per sample, got shape [${arr.shape}]`);
-  }
-  const out = new Int32Array(arr.shape[0]);
-  const data = arr.data as ArrayLike<number | bigint>;
-  for (let i = 0; i < out.length; i++) {
-    const v = Number(data[i]);
-    if (!Number.isInteger(v) || v < 0 || v > 0x7fffffff) {
-      throw new QuantkitError(`${path}: label ${i} is ${v}; labels must be class indices (0, 1, 2, ...)`);
-    }
-    out[i] = v;
-  }
-  return out;
-}
-
-/** The first input's batch dimension when the model fixes it. */
-function fixedBatchSize(model: Model): number | undefined {
-  const input = model.graph.inputs.find((i) => !model.graph.initializers.has(i.name));
-  const d = input && tensorTypeOf(input.type).shape?.[0];
-  return typeof d === 'number' && d > 0 ? d : undefined;
-}
-
 function positiveInt(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a positive integer');
   return n;
 }
 
-function render(path: string, referencePath: string | undefined, r: Evaluation): string {
+function render(
+  path: string,
+  referencePath: string | undefined,
+  r: Evaluation,
+  notes: readonly string[],
+): string {
   const rows: string[][] = [
     [
       basename(path),
@@ -205,6 +170,7 @@ function render(path: string, referencePath: string | undefined, r: Evaluation):
       );
     }
   }
+  for (const n of notes) lines.push(`note: ${n}`);
   return lines.join('\n');
 }
 

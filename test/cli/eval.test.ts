@@ -145,15 +145,15 @@ describe('quantkit eval', () => {
       );
       expectOneLineError(
         runCli(['eval', modelPath('mlp'), '--data', join(dir, 'nope.npy')]),
-        /cannot read .*nope\.npy: no such file/,
+        /cannot read evaluation data '.*nope\.npy': no such file/,
       );
       expectOneLineError(
         runCli(['eval', modelPath('mlp'), '--data', data, '--labels', fewLabels, '--no-latency']),
-        /the labels hold 3 samples, but the data has more/,
+        /labels '.*few\.npy' hold 3 labels, the data '.*x\.npy' has 120 samples/,
       );
       expectOneLineError(
         runCli(['eval', modelPath('control_flow'), '--data', data]),
-        /the model has 2 inputs \(input, cond\); give an \.npz/,
+        /holds one array, but the model has 2 inputs \('input', 'cond'\); give a \.npz/,
       );
       expectOneLineError(runCli(['eval', modelPath('mlp'), '--data', data, '--batch', '0']), /--batch/);
     });
