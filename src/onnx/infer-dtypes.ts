@@ -135,7 +135,10 @@ function outputTypes(node: Node, types: DtypeMap): (DType | undefined)[] {
     case 'QLinearMatMul':
       return all(input(7));
     case 'TopK':
+    case 'MaxPool':
       return [input(0), 'int64'];
+    case 'Dropout':
+      return [input(0), 'bool'];
     case 'Unique':
       return [input(0), 'int64', 'int64', 'int64'];
     case 'Where':
