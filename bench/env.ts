@@ -26,3 +26,13 @@ export function median(xs: readonly number[]): number {
   const m = s.length >> 1;
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
+
+/**
+ * This process's peak resident memory in bytes (VmHWM). Unlike resourceUsage().maxRSS, which survives
+ * exec and so starts from the parent's size in a spawned child, it counts only this process image.
+ */
+export function peakRss(): number {
+  const status = readFileSync('/proc/self/status', 'utf8');
+  const kb = Number(/^VmHWM:\s+(\d+) kB/m.exec(status)?.[1]);
+  return Number.isFinite(kb) ? kb * 1024 : process.resourceUsage().maxRSS * 1024;
+}

@@ -4,6 +4,7 @@
  */
 import { closeSync, fsyncSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { loadModel, saveModel } from '../src/io/model-file.js';
+import { peakRss } from './env.js';
 import { makeGraph, makeModel } from '../src/onnx/builders.js';
 import { Node } from '../src/onnx/node.js';
 import { Tensor } from '../src/onnx/tensor.js';
@@ -54,4 +55,4 @@ if (mode === 'make') {
   model.dispose();
 }
 const ms = performance.now() - start;
-console.log(JSON.stringify({ ms, maxRssBytes: process.resourceUsage().maxRSS * 1024 }));
+console.log(JSON.stringify({ ms, maxRssBytes: peakRss() }));

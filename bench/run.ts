@@ -1,9 +1,11 @@
 /** `npm run bench [name...]`: runs the benchmarks, each printing ratios against a baseline measured in the same run. */
 import { describeMachine } from './env.js';
 import { benchIo } from './io.js';
+import { benchPtq } from './ptq.js';
 
 const BENCHES: Record<string, () => void | Promise<void>> = {
   io: benchIo,
+  ptq: benchPtq,
 };
 
 const wanted = process.argv.slice(2);

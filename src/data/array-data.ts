@@ -9,7 +9,8 @@ import { formatShape } from '../onnx/value-info.js';
 import type { NdArray } from '../tensor/ndarray.js';
 import type { ModelInput } from './model-inputs.js';
 import type { SampleData, SampleInput } from './sample-data.js';
-import { type FileSamples, readSampleFile } from './sample-file.js';
+import { matchArrays } from './match-arrays.js';
+import { type FileSamples, readSampleFile, samplesOf } from './sample-file.js';
 
 export async function openArrayFile(
   path: string,
@@ -17,6 +18,22 @@ export async function openArrayFile(
   label: string,
 ): Promise<SampleData> {
   const file = await readSampleFile(path, inputs, label);
+  return {
+    inputs: inputsOf(inputs, file),
+    pieces: { count: 1, load: async () => file.batched },
+    constants: file.constants,
+    samples: file.samples,
+    complete: true,
+  };
+}
+
+/** Arrays held in memory (by input name), as the library's callers may already have them. */
+export function openArrays(
+  arrays: Record<string, NdArray>,
+  inputs: readonly ModelInput[],
+  label: string,
+): SampleData {
+  const file = samplesOf(matchArrays(arrays, inputs, label), inputs, label);
   return {
     inputs: inputsOf(inputs, file),
     pieces: { count: 1, load: async () => file.batched },

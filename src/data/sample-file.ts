@@ -24,6 +24,15 @@ export async function readSampleFile(
   const arrays = path.toLowerCase().endsWith('.npz')
     ? matchArrays(await readNpz(path), inputs, where)
     : matchSingleArray(await readNpy(path), inputs, where);
+  return samplesOf(arrays, inputs, where);
+}
+
+/** Arrays already matched to the inputs, checked and split into batched and rank-0 ones. */
+export function samplesOf(
+  arrays: Record<string, NdArray>,
+  inputs: readonly ModelInput[],
+  where: string,
+): FileSamples {
   const batched: Record<string, NdArray> = {};
   const constants: Record<string, NdArray> = {};
   let samples: number | undefined;

@@ -11,7 +11,7 @@
  */
 import { QuantkitError } from '../errors.js';
 import type { NdArray } from '../tensor/ndarray.js';
-import { openArrayFile, openArrayFolder } from './array-data.js';
+import { openArrayFile, openArrayFolder, openArrays } from './array-data.js';
 import { BatchStream } from './batch-stream.js';
 import { listDataFiles } from './data-files.js';
 import { openImages } from './image-data.js';
@@ -43,6 +43,24 @@ export interface SampleSource {
   readonly notes: readonly string[];
   /** One pass over the data, from the start; the last batch may be smaller. */
   batches(batchSize: number): AsyncIterableIterator<Record<string, NdArray>>;
+}
+
+/**
+ * A sample source over arrays in memory, one per model input (by name; any name when the model has one
+ * input), samples along axis 0 — for callers of the library that already hold their data.
+ */
+export function arraySampleSource(
+  arrays: Record<string, NdArray>,
+  inputs: readonly ModelInput[],
+  options: Pick<SampleSourceOptions, 'limit' | 'purpose'> = {},
+): SampleSource {
+  const label = `${options.purpose ?? 'calibration'} data`;
+  const data = openArrays(arrays, inputs, label);
+  if (data.samples === 0) throw new QuantkitError(`the ${label} holds no samples`);
+  const fixed = fixedBatchSize(inputs);
+  const count = Math.min(data.samples, options.limit ?? Infinity);
+  const usable = fixed ? count - (count % fixed.size) : count;
+  return new StreamedSource('<arrays>', data, usable, fixed?.size, []);
 }
 
 export async function openSampleSource(

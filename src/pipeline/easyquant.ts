@@ -18,7 +18,7 @@ import type { QuantPlan, WeightPlan } from '../passes/qdq/plan.js';
 import type { ProgressCallback } from '../progress.js';
 import { computeQParams, type QuantParams, qparamsFromRange, type ScaleZeroPoint } from '../quant/qparams.js';
 import { quantize } from '../quant/quantize.js';
-import type { QuantType } from '../quant/types.js';
+import { type QuantType, quantRange } from '../quant/types.js';
 import { type RuntimeOptions, Runner } from '../runtime/session.js';
 import { concatAxis0, type NdArray } from '../tensor/ndarray.js';
 
@@ -230,8 +230,11 @@ async function searchLayer(
   });
   let act = actParams(range.min, range.max, opts);
   const weightFactors = new Float64Array(start.scale.length).fill(1);
+  // A smaller scale clips weights rather than using codes the (reduced) range does not have.
+  const codeRange = quantRange(opts.weightType, { symmetric: true, reduceRange: opts.reduceRange });
   const paramsFor = (factors: Float64Array): QuantParams => ({
     ...start,
+    codeRange,
     scale: Float32Array.from(start.scale, (s, c) => Math.fround(s * factors[c])),
   });
   const evaluate = async (a: ScaleZeroPoint, p: QuantParams) => {

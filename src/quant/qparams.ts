@@ -8,7 +8,13 @@ import { elementCount } from '../tensor/ndarray.js';
 import { assertFinite } from './finite.js';
 import { type Granularity, type ParamLayout, paramLayout } from './granularity.js';
 import { roundHalfEven } from './rounding.js';
-import { type QuantRangeOptions, type QuantType, quantRange, symmetricZeroPoint } from './types.js';
+import {
+  type QuantRange,
+  type QuantRangeOptions,
+  type QuantType,
+  quantRange,
+  symmetricZeroPoint,
+} from './types.js';
 
 export interface QParamOptions extends QuantRangeOptions {
   type: QuantType;
@@ -28,6 +34,11 @@ export interface QuantParams {
   shape: number[];
   scale: Float32Array;
   zeroPoint: Int32Array;
+  /**
+   * Codes are clamped to this range instead of the type's (offline weights under reduce-range whose
+   * scales were searched rather than derived from the range: codes must stay 7-bit).
+   */
+  codeRange?: QuantRange;
 }
 
 // Smallest normal float32; ONNX Runtime's quantizer falls back to scale 1 below it, as do we.

@@ -41,7 +41,7 @@ export function quantize(
   const { outer, dim, inner, blockSize, outerStride, dimStride, innerStride } = layoutOf(shape, params);
   const out = options.out ?? quantizedArrayFor(params.type, data.length);
   checkOutput(out, data.length);
-  const { qmin, qmax } = typeRange(params.type);
+  const { qmin, qmax } = params.codeRange ?? typeRange(params.type);
   const { scale, zeroPoint } = params;
   const rounding = options.rounding ?? NEAREST_EVEN;
   const rng = rounding.mode === 'stochastic' ? rounding.rng : undefined;
