@@ -28,11 +28,25 @@ export function percentileRange(
   }
   const observed = observedRange(stats);
   if (observed.min === observed.max) return observed;
+  if (stats.tails) return tailsRange(stats, target, p) ?? observed;
   if (target.symmetric) {
     return thresholdRange(stats.moments, binQuantile(magnitudeBins(stats, 'percentile'), p / 100));
   }
   const bins = valueBins(stats, 'percentile');
   return { min: binQuantile(bins, 1 - p / 100), max: binQuantile(bins, p / 100) };
+}
+
+/** Exact order statistics from the kept tails: the K-th largest (|x|, or x and −x) with K = ⌈(1 − p)·N⌉. */
+function tailsRange(stats: TensorStats, target: RangeTarget, p: number): ClipRange | undefined {
+  const tails = stats.tails!;
+  const k = Math.max(1, Math.ceil((1 - p / 100) * stats.moments.count));
+  if (target.symmetric) {
+    const t = tails.largestMagnitude(k);
+    return t === undefined ? undefined : thresholdRange(stats.moments, t);
+  }
+  const max = tails.largest(k);
+  const min = tails.smallest(k);
+  return max === undefined || min === undefined ? undefined : { min, max };
 }
 
 /** The value below which a fraction q of the binned values lie. */

@@ -7,6 +7,7 @@
 import { QuantkitError } from '../errors.js';
 import { DEFAULT_BINS, Histogram, type HistogramKind } from './histogram.js';
 import { Moments, scanBatch } from './moments.js';
+import type { Tails } from './tails.js';
 
 /** ONNX Runtime's CalibMovingAverageConstant default. */
 export const DEFAULT_EMA_CONSTANT = 0.01;
@@ -29,8 +30,10 @@ export class TensorStats {
   /** Moving averages of the per-batch min and max; NaN until a batch holds a finite value. */
   emaMin = NaN;
   emaMax = NaN;
-  /** update() calls, empty and all-NaN batches included. */
+  /** Batches seen, empty and all-NaN ones included. */
   batches = 0;
+  /** The largest and smallest values seen, when the collector keeps them (exact percentiles). */
+  tails: Tails | undefined;
   private readonly batch = new Moments();
 
   constructor(name: string, options: TensorStatsOptions = {}) {
@@ -51,16 +54,38 @@ export class TensorStats {
     const batch = this.batch;
     if (this.histogram) this.histogram.update(data, batch);
     else scanBatch(data, batch);
-    this.batches++;
     this.moments.add(batch);
-    if (batch.count > 0) {
-      if (Number.isNaN(this.emaMin)) {
-        this.emaMin = batch.min;
-        this.emaMax = batch.max;
-      } else {
-        this.emaMin += this.emaConstant * (batch.min - this.emaMin);
-        this.emaMax += this.emaConstant * (batch.max - this.emaMax);
-      }
+    this.batchRange(batch.count, batch.min, batch.max);
+  }
+
+  /**
+   * Adds a batch that was summarized inside the runtime session (see reduce-graph.ts): its number of
+   * values, min and max, and whether it held NaN. The sums stay unknown, so only estimators that read
+   * the range (and the tails) apply.
+   */
+  updateSummary(count: number, min: number, max: number, hasNaN: boolean): void {
+    const m = this.moments;
+    if (hasNaN) m.nanCount++;
+    const finite = count > 0 && Number.isFinite(min) && Number.isFinite(max);
+    if (finite) {
+      m.count += count;
+      m.min = Math.min(m.min, min);
+      m.max = Math.max(m.max, max);
+    } else if (count > 0) {
+      m.infCount++;
+    }
+    this.batchRange(finite ? count : 0, min, max);
+  }
+
+  private batchRange(count: number, min: number, max: number): void {
+    this.batches++;
+    if (count === 0) return;
+    if (Number.isNaN(this.emaMin)) {
+      this.emaMin = min;
+      this.emaMax = max;
+    } else {
+      this.emaMin += this.emaConstant * (min - this.emaMin);
+      this.emaMax += this.emaConstant * (max - this.emaMax);
     }
   }
 }

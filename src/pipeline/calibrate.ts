@@ -4,6 +4,8 @@
  * chosen estimator, and the ranges into scales and zero points.
  */
 import { collectStats } from '../calibrate/collect.js';
+import { collectSummaries } from '../calibrate/collect-summaries.js';
+import { addReductions, TAILS_MIN_OPSET } from '../calibrate/reduce-graph.js';
 import type { ClipRange, RangeTarget } from '../calibrate/estimator.js';
 import { type EstimatorName, estimateRange, histogramFor } from '../calibrate/estimators.js';
 import { TensorStats } from '../calibrate/stats.js';
@@ -14,6 +16,22 @@ import { exposeValues } from '../passes/expose-values.js';
 import type { ProgressCallback } from '../progress.js';
 import { qparamsFromRange, type ScaleZeroPoint } from '../quant/qparams.js';
 import { type RuntimeOptions, Runner } from '../runtime/session.js';
+
+/** Largest share of values beyond the percentile that the in-session tails keep exactly. */
+const MAX_TAIL_FRACTION = 1e-3;
+
+/**
+ * MinMax, EMA and percentile need only ranges and tails, which ONNX Runtime computes in the session;
+ * the histogram methods (and percentiles below 99.9, whose tails would be large) read every value.
+ */
+function summarizable(opts: CalibrateOptions, model: Model): boolean {
+  if (opts.method === 'minmax' || opts.method === 'ema') return true;
+  return (
+    opts.method === 'percentile' &&
+    1 - opts.percentile / 100 <= MAX_TAIL_FRACTION &&
+    (model.opset('') ?? 0) >= TAILS_MIN_OPSET
+  );
+}
 
 export interface CalibrateOptions {
   method: EstimatorName;
@@ -46,16 +64,28 @@ export async function calibrate(
   }
   const histogram = histogramFor(opts.method, opts.target);
   const stats = new Map(names.map((n) => [n, new TensorStats(n, { histogram })]));
+  const total = source.sampleCount;
+  const onBatch = (done: number) => opts.onProgress?.({ stage: 'calibrate', done, total });
+  const summarized = summarizable(opts, model);
+  const reductions = summarized
+    ? addReductions(exposed.model, exposed.outputs, opts.method === 'percentile')
+    : undefined;
   const runner = await Runner.create(exposed.model, opts.runtime);
   let samples: number;
   try {
-    const total = source.sampleCount;
-    opts.onProgress?.({ stage: 'calibrate', done: 0, total });
-    samples = await collectStats(runner, source.batches(opts.batchSize), {
-      outputs: exposed.outputs,
-      stats,
-      onBatch: (done) => opts.onProgress?.({ stage: 'calibrate', done, total }),
-    });
+    onBatch(0);
+    const batches = source.batches(opts.batchSize);
+    samples = reductions
+      ? await collectSummaries(runner, batches, {
+          reductions,
+          stats,
+          tails:
+            opts.method === 'percentile'
+              ? { fraction: 1 - opts.percentile / 100, samples: total }
+              : undefined,
+          onBatch,
+        })
+      : await collectStats(runner, batches, { outputs: exposed.outputs, stats, onBatch });
   } finally {
     await runner.release();
   }

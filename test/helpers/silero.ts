@@ -40,7 +40,7 @@ export async function vadProbabilities(
   const runner = await Runner.create(model, { threads: 1 });
   const frames = Math.floor(audio.length / FRAME);
   const probs = new Float32Array(frames);
-  let state = new Float32Array(256);
+  let state: Float32Array = new Float32Array(256);
   try {
     for (let f = 0; f < frames; f++) {
       const feeds: Record<string, NdArray> = {
