@@ -120,7 +120,10 @@ export function resolveOptions(
     throw new QuantkitError('TensorRT needs symmetric activations; drop --asymmetric-activations');
   }
   const symmetricWeights = o.symmetricWeights ?? (tensorrt || isSignedQuantType(weightType));
-  const reduceRange = o.reduceRange ?? (mode !== 'fp16' && defaultReduceRange(target, ctx.host, reasons));
+  // The 16-bit saturation reduce-range avoids exists only in 8-bit integer kernels.
+  const reduceRange =
+    o.reduceRange ??
+    (mode !== 'fp16' && quantTypeBits(weightType) === 8 && defaultReduceRange(target, ctx.host, reasons));
   const batchSize = o.calibBatch ?? DEFAULT_CALIB_BATCH;
   if (!Number.isSafeInteger(batchSize) || batchSize < 1) {
     throw new QuantkitError(`the calibration batch size must be a positive integer, got ${o.calibBatch}`);
