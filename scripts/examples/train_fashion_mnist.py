@@ -52,8 +52,8 @@ class ModelSpec:
 
 SPECS = [
     ModelSpec(
-        "fmnist_cnn", lambda: arch.ResidualCnn(width=16), False, 13, True,
-        TrainConfig(epochs=10, batch_size=128, max_lr=3e-3, weight_decay=1e-4, seed=SEED), 0.90,
+        "fmnist_cnn", lambda: arch.ResidualCnn(width=64), False, 13, True,
+        TrainConfig(epochs=6, batch_size=128, max_lr=3e-3, weight_decay=1e-4, seed=SEED), 0.90,
         {"Conv": 6, "BatchNormalization": 6, "Add": 2, "MaxPool": 1, "GlobalAveragePool": 1, "Gemm": 1},
         ["Identity"],
         "Residual CNN: Conv+BN+ReLU stem, MaxPool, two residual blocks (the second strided, with a 1x1 "

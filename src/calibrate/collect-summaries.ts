@@ -38,9 +38,15 @@ export async function collectSummaries(
       const stats = opts.stats.get(name)!;
       const count = Number((out[r.size].data as BigInt64Array)[0]);
       const sum = (out[r.sum].data as Float32Array)[0];
-      stats.updateSummary(count, scalar(out[r.min]), scalar(out[r.max]), Number.isNaN(sum));
-      if (r.top && r.bottom)
-        stats.tails!.add(out[r.top].data as Float32Array, out[r.bottom].data as Float32Array);
+      if (r.top && r.bottom) {
+        const top = out[r.top].data as Float32Array;
+        const bottom = out[r.bottom].data as Float32Array;
+        const [min, max] = count > 0 ? [bottom[0], top[0]] : [Infinity, -Infinity];
+        stats.updateSummary(count, min, max, Number.isNaN(sum));
+        stats.tails!.add(top, bottom);
+      } else {
+        stats.updateSummary(count, scalar(out[r.min!]), scalar(out[r.max!]), Number.isNaN(sum));
+      }
     }
     samples += rows;
     opts.onBatch?.(samples);

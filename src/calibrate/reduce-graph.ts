@@ -11,8 +11,9 @@ import { Tensor } from '../onnx/tensor.js';
 import { makeValueInfo } from '../onnx/value-info.js';
 
 export interface ReducedOutputs {
-  min: string;
-  max: string;
+  /** With tails, the min and max are their first values instead. */
+  min?: string;
+  max?: string;
   size: string;
   sum: string;
   /** Present with tails: the graph input taking K, and the outputs with the K largest/smallest values. */
@@ -45,13 +46,18 @@ export function addReductions(
   for (const [value, output] of values) {
     const name = (s: string) => g.uniqueName(`${output}_${s}`);
     const flat = name('flat');
-    const r: ReducedOutputs = { min: name('min'), max: name('max'), size: name('size'), sum: name('sum') };
+    const r: ReducedOutputs = { size: name('size'), sum: name('sum') };
+    if (!tails) {
+      r.min = name('min');
+      r.max = name('max');
+    }
     g.addNode(new Node('Reshape', [output, flatShape], [flat]));
-    g.addNode(new Node('ReduceMin', [flat], [r.min], { attributes: keep0() }));
-    g.addNode(new Node('ReduceMax', [flat], [r.max], { attributes: keep0() }));
     g.addNode(new Node('ReduceSum', [flat], [r.sum], { attributes: keep0() }));
     g.addNode(new Node('Size', [flat], [r.size]));
-    if (tails) {
+    if (r.min && r.max) {
+      g.addNode(new Node('ReduceMin', [flat], [r.min], { attributes: keep0() }));
+      g.addNode(new Node('ReduceMax', [flat], [r.max], { attributes: keep0() }));
+    } else {
       r.k = name('k');
       r.top = name('top');
       r.bottom = name('bottom');

@@ -57,7 +57,7 @@ export function registerQuantize(program: Command): void {
     )
     .option(
       '--calib-method <method>',
-      'minmax | ema | percentile (default) | entropy | mse | aciq | admm | easyquant',
+      'minmax (default) | ema | percentile | entropy | mse | aciq | admm | easyquant',
     )
     .option('--percentile <p>', 'percentile method: the percentile of |x| kept (default 99.999)')
     .option('--calib-samples <n>', 'use the first N calibration samples')
