@@ -17,14 +17,7 @@ export async function openArrayFile(
   inputs: readonly ModelInput[],
   label: string,
 ): Promise<SampleData> {
-  const file = await readSampleFile(path, inputs, label);
-  return {
-    inputs: inputsOf(inputs, file),
-    pieces: { count: 1, load: async () => file.batched },
-    constants: file.constants,
-    samples: file.samples,
-    complete: true,
-  };
+  return wholeData(await readSampleFile(path, inputs, label), inputs);
 }
 
 /** Arrays held in memory (by input name), as the library's callers may already have them. */
@@ -33,7 +26,11 @@ export function openArrays(
   inputs: readonly ModelInput[],
   label: string,
 ): SampleData {
-  const file = samplesOf(matchArrays(arrays, inputs, label), inputs, label);
+  return wholeData(samplesOf(matchArrays(arrays, inputs, label), inputs, label), inputs);
+}
+
+/** Samples held whole in memory: one piece, batches are views of it. */
+function wholeData(file: FileSamples, inputs: readonly ModelInput[]): SampleData {
   return {
     inputs: inputsOf(inputs, file),
     pieces: { count: 1, load: async () => file.batched },

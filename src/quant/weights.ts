@@ -55,22 +55,26 @@ export function weightTensors(
   return {
     values: Tensor.fromArray(names.values, params.type, weight.dims, q),
     scale: Tensor.fromArray(names.scale, 'float32', params.shape, params.scale),
-    zeroPoint: Tensor.fromArray(names.zeroPoint, params.type, params.shape, castCodes(zp, params.type)),
+    zeroPoint: Tensor.fromArray(names.zeroPoint, params.type, params.shape, codesArray(params.type, zp)),
     params,
   };
 }
 
-function castCodes(zp: Int32Array, type: QuantType) {
+/** Integer codes in the typed array a tensor of `type` holds them in (4-bit types one per byte). */
+export function codesArray(
+  type: QuantType,
+  codes: ArrayLike<number>,
+): Int8Array | Uint8Array | Int16Array | Uint16Array {
   switch (type) {
     case 'int8':
     case 'int4':
-      return Int8Array.from(zp);
+      return Int8Array.from(codes);
     case 'uint8':
     case 'uint4':
-      return Uint8Array.from(zp);
+      return Uint8Array.from(codes);
     case 'int16':
-      return Int16Array.from(zp);
+      return Int16Array.from(codes);
     case 'uint16':
-      return Uint16Array.from(zp);
+      return Uint16Array.from(codes);
   }
 }

@@ -19,7 +19,7 @@ import {
 } from '../../quant/qparams.js';
 import { roundHalfEven } from '../../quant/rounding.js';
 import { isSignedQuantType, type QuantType, quantTypeBits } from '../../quant/types.js';
-import { weightTensors } from '../../quant/weights.js';
+import { codesArray, weightTensors } from '../../quant/weights.js';
 import type { ActivationPlan, BiasPlan, QuantPlan, WeightPlan } from './plan.js';
 
 export interface EmitOptions {
@@ -276,30 +276,10 @@ function addParams(
   type: QuantType,
 ): { scale: string; zeroPoint: string } {
   const scale = Tensor.fromArray(g.uniqueName(`${name}_scale`), 'float32', [], Float32Array.of(p.scale));
-  const zp = Tensor.fromArray(
-    g.uniqueName(`${name}_zero_point`),
-    type,
-    [],
-    zeroPointArray(type, p.zeroPoint),
-  );
+  const zp = Tensor.fromArray(g.uniqueName(`${name}_zero_point`), type, [], codesArray(type, [p.zeroPoint]));
   g.addInitializer(scale);
   g.addInitializer(zp);
   return { scale: scale.name, zeroPoint: zp.name };
-}
-
-function zeroPointArray(type: QuantType, z: number) {
-  switch (type) {
-    case 'int8':
-    case 'int4':
-      return Int8Array.of(z);
-    case 'uint8':
-    case 'uint4':
-      return Uint8Array.of(z);
-    case 'int16':
-      return Int16Array.of(z);
-    case 'uint16':
-      return Uint16Array.of(z);
-  }
 }
 
 /**
