@@ -2,17 +2,22 @@
  * Options of `quantize()` and of `quantkit quantize`; the CLI flags map one to one onto these fields.
  * Every field is optional: defaults are chosen per mode and target (see `resolveOptions`).
  */
+import type { SymmetricRule } from '../algorithms/weight-quantizer.js';
 import type { QuantType } from '../quant/types.js';
 
-export type QuantMode = 'static' | 'dynamic' | 'fp16';
+export type QuantMode = 'static' | 'dynamic' | 'fp16' | 'weight-only';
 export type QuantFormat = 'qdq' | 'qoperator';
+/** Weight-only algorithms; awq and gptq are reserved names, refused until they are implemented. */
+export type WeightOnlyAlgorithm = 'rtn' | 'hqq' | 'awq' | 'gptq';
 export type CalibMethod = 'minmax' | 'ema' | 'percentile' | 'entropy' | 'mse' | 'aciq' | 'admm' | 'easyquant';
-export type Target = 'ort-cpu' | 'tensorrt';
+/** A target profile (src/targets); `auto` and `ort-cpu` pick the CPU variant for this machine. */
+export type Target =
+  'auto' | 'ort-cpu' | 'ort-cpu:vnni' | 'ort-cpu:avx2' | 'ort-cpu:arm64' | 'ort-wasm' | 'tensorrt';
 
 export interface QuantizeOptions {
   /** Default: 'static' when calibration data is given, else 'dynamic'. */
   mode?: QuantMode;
-  /** Static only. Default 'qdq'. */
+  /** Static (default 'qdq') and weight-only (default 'qoperator': MatMulNBits). */
   format?: QuantFormat;
   calibMethod?: CalibMethod;
   /** Percentile method: the percentile of |x| kept (default 99.999). */
@@ -35,4 +40,18 @@ export interface QuantizeOptions {
   target?: Target;
   /** FP16 mode: op types kept in float32 besides the defaults. */
   keepFloat32Ops?: string[];
+  /** Weight-only: bits per weight, 4 (default), 8 or 2. */
+  bits?: number;
+  /** Weight-only: weights per block along K, 16 to 256 (default 32). */
+  blockSize?: number;
+  /** Weight-only: zero point fixed at 2^(bits−1). Default true for rtn, false for hqq. */
+  symmetric?: boolean;
+  /** Weight-only, symmetric: 'signed-max' (default, ONNX Runtime's rule) or 'restricted' (DOMAIN.md). */
+  symmetricRule?: SymmetricRule;
+  /** Weight-only: 'rtn' (default) or 'hqq'. */
+  algorithm?: WeightOnlyAlgorithm;
+  /** Weight-only: leave the output projection (the MatMul/Gemm nearest the first output) in float. */
+  keepLmHead?: boolean;
+  /** Weight-only, MatMulNBits: the accuracy_level attribute (1 fp32 … 4 int8 activations). */
+  accuracyLevel?: number;
 }

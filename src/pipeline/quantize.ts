@@ -9,13 +9,14 @@ import { openSampleSource, type SampleSource } from '../data/sample-source.js';
 import { cloneModel } from '../onnx/clone.js';
 import { inferDtypes } from '../onnx/infer-dtypes.js';
 import type { Model } from '../onnx/model.js';
-import { type DynamicReport, quantizeDynamic } from '../passes/dynamic/quantize-dynamic.js';
+import { quantizeDynamic } from '../passes/dynamic/quantize-dynamic.js';
 import { convertToFloat16, type Fp16Report } from '../passes/fp16/convert.js';
 import { type NodeOutcome, nodeOutcome } from '../passes/pass-report.js';
 import { prepareModel, type PrepareReport } from '../passes/prepare/prepare-model.js';
 import { type EmitOptions, type EmitReport, emitQdq } from '../passes/qdq/emit.js';
 import { OP_RULES } from '../passes/qdq/op-rules.js';
 import { planStatic, type QuantPlan } from '../passes/qdq/plan.js';
+import { quantizeWeightOnly, type WeightOnlyReport } from '../passes/weight-only/quantize-weight-only.js';
 import { qdqToQOperator, type QOperatorReport } from '../passes/qoperator/convert.js';
 import type { ProgressCallback } from '../progress.js';
 import { evaluateConstants } from '../runtime/evaluate-constants.js';
@@ -53,6 +54,7 @@ export interface QuantizeReport {
   easyquant?: { node: string; before: number; after: number }[];
   qoperator?: QOperatorReport;
   fp16?: Fp16Report;
+  weightOnly?: WeightOnlyReport;
   /** One line each: data notes, skipped nodes, warnings. */
   notes: string[];
   seconds: number;
@@ -70,7 +72,7 @@ export async function quantize(model: Model, req: QuantizeRequest = {}): Promise
   const options = resolveOptions(req, { hasCalibration: req.calibration !== undefined, host });
   const work = cloneModel(model);
   const prepare = await prepareModel(work, { evaluate: evaluateConstants });
-  const notes = [...options.reasons, ...prepare.notes];
+  const notes = [...options.reasons, ...options.warnings, ...prepare.notes];
   const report: QuantizeReport = { options, prepare, nodes: [], quantized: {}, notes, seconds: 0 };
   switch (options.mode) {
     case 'dynamic':
@@ -101,6 +103,9 @@ export async function quantize(model: Model, req: QuantizeRequest = {}): Promise
     case 'static':
       await quantizeStatic(work, req, options, report);
       break;
+    case 'weight-only':
+      quantizeWeights(work, options, report);
+      break;
   }
   work.setMetadata('quantkit.quantization', JSON.stringify(describe(options)));
   report.seconds = (performance.now() - start) / 1000;
@@ -122,8 +127,8 @@ async function quantizeStatic(
     opTypes: options.opTypes,
     filter: filterOf(options),
     perChannel: options.perChannel,
-    // TensorRT rejects an int32 bias behind a DequantizeLinear; it quantizes biases itself.
-    quantizeBias: options.target !== 'tensorrt',
+    quantizeBias: options.profile.quantizeBias,
+    weightedMatMulOnly: options.profile.weightedMatMulOnly,
   });
   recordPlan(report, plan);
   if (plan.nodes.size === 0) {
@@ -173,11 +178,30 @@ async function quantizeStatic(
     weightType: options.weightType,
     symmetricWeights: options.symmetricWeights,
     reduceRange: options.reduceRange,
+    dedicatedPairs: options.profile.dedicatedPairs,
     weightParams,
   });
   if (options.format === 'qoperator') {
     report.qoperator = qdqToQOperator(work);
     for (const k of report.qoperator.kept) report.notes.push(`${k.node}: left in QDQ form (${k.reason})`);
+  }
+}
+
+function quantizeWeights(work: Model, options: ResolvedOptions, report: QuantizeReport): void {
+  const { filter, ...settings } = options.weightOnly!;
+  const w = quantizeWeightOnly(work, { ...settings, ...filter });
+  report.weightOnly = w;
+  recordOutcomes(report, w);
+  if (!w.nodes.some((n) => n.done)) {
+    const why = w.nodes[0] ? ` (${w.nodes[0].node}: ${w.nodes[0].note})` : '';
+    throw new QuantkitError(
+      `no MatMul or Gemm of this model has a constant 2-D float32 weight to quantize${why}; weight-only ` +
+        'quantization has nothing to do',
+    );
+  }
+  if (w.opset) {
+    const { from, to } = w.opset;
+    report.notes.push(`default-domain opset raised from ${from} to ${to} (blocked DequantizeLinear)`);
   }
 }
 
@@ -211,8 +235,8 @@ function recordPlan(report: QuantizeReport, plan: QuantPlan): void {
   }
 }
 
-function recordOutcomes(report: QuantizeReport, dynamic: DynamicReport): void {
-  for (const o of dynamic.nodes) {
+function recordOutcomes(report: QuantizeReport, pass: { nodes: NodeOutcome[] }): void {
+  for (const o of pass.nodes) {
     report.nodes.push(o);
     if (o.done) report.quantized[o.opType] = (report.quantized[o.opType] ?? 0) + 1;
     else report.notes.push(`${o.node} (${o.opType}) stays in float: ${o.note}`);

@@ -6,14 +6,13 @@
 import { QuantkitError } from '../errors.js';
 import { isEstimatorName } from '../calibrate/estimators.js';
 import { DEFAULT_OP_TYPES } from '../passes/qdq/op-rules.js';
+import { type ResolvedWeightOnlyOptions, resolveWeightOnlyOptions } from '../passes/weight-only/options.js';
 import { isSignedQuantType, type QuantType, quantTypeBits } from '../quant/types.js';
-import type { CalibMethod, QuantFormat, QuantMode, QuantizeOptions, Target } from './options.js';
+import type { TargetProfile } from '../targets/profile.js';
+import { type HostInfo, resolveTarget } from '../targets/registry.js';
+import type { CalibMethod, QuantFormat, QuantMode, QuantizeOptions } from './options.js';
 
-export interface HostInfo {
-  arch: string;
-  /** CPU flags as /proc/cpuinfo names them (avx2, avx512_vnni, avx_vnni, ...). */
-  flags: readonly string[];
-}
+export type { HostInfo } from '../targets/registry.js';
 
 export interface ResolvedOptions {
   mode: QuantMode;
@@ -31,10 +30,16 @@ export interface ResolvedOptions {
   opTypes: readonly string[];
   excludeOpTypes: readonly string[];
   excludeNodes: readonly string[];
-  target: Target;
+  /** The target profile's name (`auto` and `ort-cpu` resolved for this machine). */
+  target: string;
+  profile: TargetProfile;
   keepFloat32Ops: readonly string[];
+  /** Weight-only mode's settings; undefined in the other modes. */
+  weightOnly: ResolvedWeightOnlyOptions | undefined;
   /** One line per default that depended on the data, the target or the machine. */
   reasons: string[];
+  /** Choices known to be slow or lossy on the target, one line each. */
+  warnings: string[];
 }
 
 /**
@@ -64,7 +69,9 @@ export function resolveOptions(
   ctx: { hasCalibration: boolean; host: HostInfo },
 ): ResolvedOptions {
   const reasons: string[] = [];
-  const target = o.target ?? 'ort-cpu';
+  const { profile, reason } = resolveTarget(o.target ?? 'auto', ctx.host);
+  reasons.push(reason);
+  const target = profile.name;
   const mode = o.mode ?? (ctx.hasCalibration ? 'static' : 'dynamic');
   if (o.mode === undefined) {
     reasons.push(
@@ -79,8 +86,8 @@ export function resolveOptions(
         'without data, use --mode dynamic or --mode fp16',
     );
   }
-  if (o.format && mode !== 'static') {
-    throw new QuantkitError(`--format applies to static quantization only, not to --mode ${mode}`);
+  if (o.format && mode !== 'static' && mode !== 'weight-only') {
+    throw new QuantkitError(`--format applies to static and weight-only quantization, not to --mode ${mode}`);
   }
   const calibMethod = o.calibMethod ?? DEFAULT_CALIB_METHOD;
   if (o.calibMethod === undefined && mode === 'static') {
@@ -100,36 +107,41 @@ export function resolveOptions(
   if (!(percentile > 0 && percentile <= 100)) {
     throw new QuantkitError(`--percentile must be in (0, 100], got ${o.percentile}`);
   }
-  const tensorrt = target === 'tensorrt';
-  if (tensorrt && mode === 'dynamic') {
+  const tensorrt = profile.runtime === 'tensorrt';
+  if (!profile.allowDynamic && mode === 'dynamic') {
     throw new QuantkitError(
-      'TensorRT cannot run dynamic quantization (it has no DynamicQuantizeLinear); give --calib-data for static QDQ',
+      `${target} cannot run dynamic quantization (it has no DynamicQuantizeLinear); give --calib-data for static QDQ`,
     );
   }
-  if (tensorrt && o.format === 'qoperator') {
-    throw new QuantkitError('TensorRT reads QDQ models only; drop --format qoperator');
+  if (!profile.allowQOperator && o.format === 'qoperator') {
+    throw new QuantkitError(`${target} reads QDQ models only; drop --format qoperator`);
   }
-  const activationType = o.activationType ?? (tensorrt ? 'int8' : 'uint8');
-  const weightType = o.weightType ?? 'int8';
+  const activationType = o.activationType ?? profile.activationType;
+  const weightType = o.weightType ?? profile.weightType;
   if (tensorrt && (activationType !== 'int8' || weightType !== 'int8')) {
     throw new QuantkitError('TensorRT runs int8 Q/DQ only: use --weight-type int8 --act-type int8');
   }
-  const format = o.format ?? 'qdq';
+  const format = o.format ?? (mode === 'weight-only' ? 'qoperator' : 'qdq');
   if (format === 'qoperator' && (quantTypeBits(activationType) !== 8 || quantTypeBits(weightType) !== 8)) {
     throw new QuantkitError(
       'the QOperator format has integer operators for 8-bit types only; use --format qdq for ' +
         `${quantTypeBits(activationType) !== 8 ? activationType : weightType}`,
     );
   }
-  const symmetricActivations = o.symmetricActivations ?? tensorrt;
+  const symmetricActivations = o.symmetricActivations ?? profile.symmetricActivations;
   if (tensorrt && !symmetricActivations) {
     throw new QuantkitError('TensorRT needs symmetric activations; drop --asymmetric-activations');
   }
-  const symmetricWeights = o.symmetricWeights ?? (tensorrt || isSignedQuantType(weightType));
+  const symmetricWeights = o.symmetricWeights ?? (profile.symmetricWeights || isSignedQuantType(weightType));
   // The 16-bit saturation reduce-range avoids exists only in 8-bit integer kernels.
   const reduceRange =
     o.reduceRange ??
-    (mode !== 'fp16' && quantTypeBits(weightType) === 8 && defaultReduceRange(target, ctx.host, reasons));
+    ((mode === 'static' || mode === 'dynamic') && quantTypeBits(weightType) === 8 && profile.reduceRange);
+  const chosen = { activationType, weightType, reduceRange, symmetricActivations };
+  const warnings =
+    mode === 'fp16'
+      ? []
+      : profile.cautions.filter((c) => c.applies(chosen)).map((c) => `${target}: ${c.message}`);
   const batchSize = o.calibBatch ?? DEFAULT_CALIB_BATCH;
   if (!Number.isSafeInteger(batchSize) || batchSize < 1) {
     throw new QuantkitError(`the calibration batch size must be a positive integer, got ${o.calibBatch}`);
@@ -146,7 +158,7 @@ export function resolveOptions(
     batchSize,
     weightType,
     activationType,
-    perChannel: o.perChannel ?? true,
+    perChannel: o.perChannel ?? profile.perChannel,
     symmetricWeights,
     symmetricActivations,
     reduceRange,
@@ -154,27 +166,61 @@ export function resolveOptions(
     excludeOpTypes: o.excludeOpTypes ?? [],
     excludeNodes: o.excludeNodes ?? [],
     target,
+    profile,
     keepFloat32Ops: o.keepFloat32Ops ?? [],
+    weightOnly: resolveWeightOnly(o, mode, ctx.hasCalibration, reasons),
     reasons,
+    warnings,
   };
 }
 
-/**
- * Without an 8-bit dot-product instruction (VNNI), ONNX Runtime's x86 u8×s8 kernels add pairs of
- * products in 16 bits, which saturates with full-range int8 weights (measured here: −1 point on a
- * CNN whose simulation is perfect); 7-bit weights cannot saturate. arm64 kernels accumulate in 32 bits.
- */
-function defaultReduceRange(target: Target, host: HostInfo, reasons: string[]): boolean {
-  if (target === 'tensorrt') return false;
-  if (host.arch === 'arm64') {
-    reasons.push('reduce-range: off (arm64 integer kernels accumulate in 32 bits)');
-    return false;
+const WEIGHT_ONLY_FLAGS = {
+  bits: '--bits',
+  blockSize: '--block-size',
+  symmetric: '--symmetric/--asymmetric',
+  symmetricRule: '--symmetric-rule',
+  algorithm: '--algorithm',
+  keepLmHead: '--keep-lm-head',
+  accuracyLevel: '--accuracy-level',
+} as const;
+
+/** Weight-only settings (passes/weight-only/options.ts checks them); its flags are refused elsewhere. */
+function resolveWeightOnly(
+  o: QuantizeOptions,
+  mode: QuantMode,
+  hasCalibration: boolean,
+  reasons: string[],
+): ResolvedWeightOnlyOptions | undefined {
+  if (mode !== 'weight-only') {
+    const given = Object.entries(WEIGHT_ONLY_FLAGS).find(
+      ([key]) => o[key as keyof QuantizeOptions] !== undefined,
+    );
+    if (given) throw new QuantkitError(`${given[1]} applies to --mode weight-only, not to --mode ${mode}`);
+    return undefined;
   }
-  const vnni = host.flags.some((f) => f === 'avx512_vnni' || f === 'avx_vnni' || f === 'amx_int8');
-  reasons.push(
-    vnni
-      ? 'reduce-range: off (this CPU has VNNI: no 16-bit saturation in int8 kernels)'
-      : 'reduce-range: on (this CPU has no VNNI; full-range int8 weights would saturate 16-bit sums in ONNX Runtime)',
-  );
-  return !vnni;
+  if (o.algorithm === 'awq' || o.algorithm === 'gptq') {
+    throw new QuantkitError(`--algorithm ${o.algorithm} is not available in this version; use rtn or hqq`);
+  }
+  if (hasCalibration) reasons.push('calibration data: not used (rtn and hqq quantize weights without data)');
+  const resolved = resolveWeightOnlyOptions({
+    bits: o.bits,
+    blockSize: o.blockSize,
+    symmetric: o.symmetric,
+    symmetricRule: o.symmetricRule,
+    algorithm: o.algorithm,
+    format: o.format,
+    keepLmHead: o.keepLmHead,
+    accuracyLevel: o.accuracyLevel,
+    opTypes: o.opTypes,
+    excludeOpTypes: o.excludeOpTypes,
+    excludeNodes: o.excludeNodes,
+  });
+  if (o.symmetric === undefined) {
+    reasons.push(
+      resolved.symmetric
+        ? 'weights: symmetric (the default, as transformers.js q4; --asymmetric is more accurate and 3% larger)'
+        : 'weights: asymmetric (HQQ fits a zero point per block)',
+    );
+  }
+  return resolved;
 }

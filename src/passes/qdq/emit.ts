@@ -28,6 +28,8 @@ export interface EmitOptions {
   weightType: QuantType;
   symmetricWeights: boolean;
   reduceRange: boolean;
+  /** One Q/DQ pair per reader of an activation instead of one shared pair (TensorRT). */
+  dedicatedPairs?: boolean;
   /** Weight parameters decided elsewhere (a search, AdaRound); keyed by WeightPlan.key. */
   weightParams?: ReadonlyMap<string, QuantParams>;
 }
@@ -77,7 +79,7 @@ export function emitQdq(
       names = addParams(a.graph, source, params.get(source)!, opts.activationType);
       initializers.set(source, names);
     }
-    insertPair(a.graph, a.name, names, domain);
+    insertPair(a.graph, a.name, names, domain, opts.dedicatedPairs ?? false);
   }
   for (const g of model.graph.graphs()) {
     for (const name of replaced)
@@ -283,39 +285,60 @@ function addParams(
 }
 
 /**
- * value → QuantizeLinear → DequantizeLinear → every former reader. A graph output keeps its name (the
+ * value → QuantizeLinear → DequantizeLinear → its readers: one pair shared by all of them, or with
+ * `dedicated` one pair per reader (TensorRT cannot share a pair). A graph output keeps its name (the
  * DequantizeLinear writes it), so the model's interface does not change.
  */
-function insertPair(g: Graph, value: string, p: { scale: string; zeroPoint: string }, domain: string): void {
+function insertPair(
+  g: Graph,
+  value: string,
+  p: { scale: string; zeroPoint: string },
+  domain: string,
+  dedicated: boolean,
+): void {
   const producer = g.producer(value);
-  const quantized = g.uniqueName(`${value}_quantized`);
-  const q = new Node('QuantizeLinear', [value, p.scale, p.zeroPoint], [quantized], {
-    name: g.uniqueName(`${value}_QuantizeLinear`),
-    domain,
-  });
-  const dq = new Node('DequantizeLinear', [quantized, p.scale, p.zeroPoint], [''], {
-    name: g.uniqueName(`${value}_DequantizeLinear`),
-    domain,
-  });
-  if (producer && g.isGraphOutput(value)) {
-    // Readers keep reading `value`, which the DequantizeLinear now writes.
+  const pair = (): [Node, Node] => {
+    const quantized = g.uniqueName(`${value}_quantized`);
+    const q = new Node('QuantizeLinear', [value, p.scale, p.zeroPoint], [quantized], {
+      name: g.uniqueName(`${value}_QuantizeLinear`),
+      domain,
+    });
+    const dq = new Node(
+      'DequantizeLinear',
+      [quantized, p.scale, p.zeroPoint],
+      [g.uniqueName(`${value}_dequantized`)],
+      {
+        name: g.uniqueName(`${value}_DequantizeLinear`),
+        domain,
+      },
+    );
+    return [q, dq];
+  };
+  const place = (q: Node, dq: Node) => {
+    const first = g.nodes[0];
+    g.addNode(q, producer ? { after: producer } : first ? { before: first } : undefined);
+    g.addNode(dq, { after: q });
+  };
+  const readers = dedicated ? [...g.consumers(value)] : [];
+  for (const reader of readers) {
+    const [q, dq] = pair();
+    reader.setInputs(reader.inputs.map((i) => (i === value ? dq.outputs[0] : i)));
+    for (const sub of reader.subgraphs()) sub.replaceAllUses(value, dq.outputs[0], { graphOutputs: true });
+    place(q, dq);
+  }
+  const output = producer !== undefined && g.isGraphOutput(value);
+  if (dedicated && !output) return;
+  const [q, dq] = pair();
+  if (output) {
+    // The DequantizeLinear takes over the name, so readers and the graph output see the pair's result.
     const float = g.uniqueName(`${value}_float`);
     producer.setOutputs(producer.outputs.map((o) => (o === value ? float : o)));
     q.setInput(0, float);
     dq.setOutput(0, value);
   } else {
-    const dequantized = g.uniqueName(`${value}_dequantized`);
-    g.replaceAllUses(value, dequantized);
-    dq.setOutput(0, dequantized);
+    g.replaceAllUses(value, dq.outputs[0]);
   }
-  if (producer) {
-    g.addNode(q, { after: producer });
-    g.addNode(dq, { after: q });
-  } else {
-    const first = g.nodes[0];
-    g.addNode(q, first ? { before: first } : undefined);
-    g.addNode(dq, { after: q });
-  }
+  place(q, dq);
 }
 
 function firstOf(g: Graph, nodes: readonly Node[]): Node {

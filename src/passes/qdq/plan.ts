@@ -17,6 +17,8 @@ export interface PlanOptions {
   perChannel: boolean;
   /** Store Conv/Gemm biases as int32 (ONNX Runtime CPU); TensorRT wants them float. */
   quantizeBias: boolean;
+  /** Leave MatMuls of two activations (attention scores, attention × values) in float. */
+  weightedMatMulOnly?: boolean;
 }
 
 export interface ActivationPlan {
@@ -143,6 +145,9 @@ class Planner {
       }
     }
     if (acts.length === 0) return this.skip(node, 'it has no activation input');
+    if (node.opType === 'MatMul' && consts.length === 0 && this.opts.weightedMatMulOnly) {
+      return this.skip(node, 'it multiplies two activations, which this target keeps in float');
+    }
     this.nodes.add(node);
     for (const a of acts) this.addActivation(a);
     for (const c of consts) this.addWeight(node, c.index, c.axis);
