@@ -2,10 +2,12 @@
 import { describeMachine } from './env.js';
 import { benchIo } from './io.js';
 import { benchPtq } from './ptq.js';
+import { benchTargets } from './targets.js';
 
 const BENCHES: Record<string, () => void | Promise<void>> = {
   io: benchIo,
   ptq: benchPtq,
+  targets: benchTargets,
 };
 
 const wanted = process.argv.slice(2);

@@ -5,6 +5,7 @@ import { isQuantkitError } from '../errors.js';
 import { registerEval } from './eval.js';
 import { registerInspect } from './inspect.js';
 import { registerQuantize } from './quantize.js';
+import { registerTargets } from './targets.js';
 
 const program = new Command();
 program
@@ -15,6 +16,7 @@ program
 
 registerInspect(program);
 registerQuantize(program);
+registerTargets(program);
 registerEval(program);
 
 try {

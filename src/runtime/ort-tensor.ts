@@ -30,11 +30,14 @@ const ORT_TYPES = new Set<string>([
   'int4',
 ]);
 
-export function toOrtTensor(arr: RuntimeArray): ort.Tensor {
+/** onnxruntime-node and onnxruntime-web each bundle their own (identical) Tensor class. */
+export type TensorClass = typeof ort.Tensor;
+
+export function toOrtTensor(arr: RuntimeArray, TensorCtor: TensorClass = ort.Tensor): ort.Tensor {
   if (!ORT_TYPES.has(arr.dtype)) {
-    throw new QuantkitError(`onnxruntime-node cannot take ${arr.dtype} tensors as inputs or outputs`);
+    throw new QuantkitError(`ONNX Runtime cannot take ${arr.dtype} tensors as inputs or outputs`);
   }
-  return new ort.Tensor(arr.dtype as ort.Tensor.Type, arr.data as ort.Tensor.DataType, arr.shape);
+  return new TensorCtor(arr.dtype as ort.Tensor.Type, arr.data as ort.Tensor.DataType, arr.shape);
 }
 
 export function fromOrtTensor(t: ort.Tensor): RuntimeArray {

@@ -14,9 +14,14 @@ import type { Model } from '../onnx/model.js';
 import { makeValueInfo } from '../onnx/value-info.js';
 import type { DType } from '../tensor/dtype.js';
 import { checkFeeds } from './feeds.js';
-import { fromOrtTensor, type RuntimeArray, toOrtTensor } from './ort-tensor.js';
+import { fromOrtTensor, type RuntimeArray, type TensorClass, toOrtTensor } from './ort-tensor.js';
 
 export interface RuntimeOptions {
+  /**
+   * 'native': onnxruntime-node (default). 'wasm': onnxruntime-web's WebAssembly backend run in Node —
+   * the kernels browsers and transformers.js use, which favour different layers than native ones.
+   */
+  backend?: 'native' | 'wasm';
   /** Threads for one operator (ONNX Runtime's intra-op pool); default: ONNX Runtime's choice. */
   threads?: number;
   /** Threads running independent operators in parallel; default 1. */
@@ -34,11 +39,33 @@ export interface RuntimeOptions {
   extraOutputs?: readonly string[];
 }
 
+interface Backend {
+  InferenceSession: typeof ort.InferenceSession;
+  Tensor: TensorClass;
+}
+
+const NATIVE: Backend = { InferenceSession: ort.InferenceSession, Tensor: ort.Tensor };
+let wasm: Promise<Backend> | undefined;
+
+/** onnxruntime-web is loaded only when asked for; its module state (thread count) is global. */
+async function backendFor(opts: RuntimeOptions): Promise<Backend> {
+  if (opts.backend !== 'wasm') return NATIVE;
+  wasm ??= import('onnxruntime-web').then((web) => {
+    web.env.wasm.numThreads = 1;
+    return {
+      InferenceSession: web.InferenceSession as typeof ort.InferenceSession,
+      Tensor: web.Tensor as TensorClass,
+    };
+  });
+  return wasm;
+}
+
 export class Runner {
   private constructor(
     private readonly session: ort.InferenceSession,
     private readonly model: Model,
     readonly outputNames: readonly string[],
+    private readonly backend: Backend,
   ) {}
 
   get inputNames(): readonly string[] {
@@ -52,12 +79,14 @@ export class Runner {
     g.outputs = [...saved, ...extra.map((n) => makeValueInfo(n, g.tensorType(n).dtype))];
     const outputNames = g.outputs.map((o) => o.name);
     try {
-      const session = await withModelSource(model, (source) =>
+      const backend = await backendFor(opts);
+      const options = opts.backend === 'wasm' ? webSessionOptions(opts) : sessionOptions(opts);
+      const session = await withModelSource(model, opts.backend === 'wasm', (source) =>
         typeof source === 'string'
-          ? ort.InferenceSession.create(source, sessionOptions(opts))
-          : ort.InferenceSession.create(source, sessionOptions(opts)),
+          ? backend.InferenceSession.create(source, options)
+          : backend.InferenceSession.create(source, options),
       );
-      return new Runner(session, model, outputNames);
+      return new Runner(session, model, outputNames, backend);
     } catch (e) {
       if (e instanceof QuantkitError) throw e;
       throw new QuantkitError(`ONNX Runtime cannot load the model: ${firstLine(e)}`);
@@ -73,7 +102,7 @@ export class Runner {
   ): Promise<Record<string, RuntimeArray>> {
     checkFeeds(this.model.graph, feeds);
     const ortFeeds: Record<string, ort.Tensor> = {};
-    for (const [name, arr] of Object.entries(feeds)) ortFeeds[name] = toOrtTensor(arr);
+    for (const [name, arr] of Object.entries(feeds)) ortFeeds[name] = toOrtTensor(arr, this.backend.Tensor);
     let results: ort.InferenceSession.ReturnType;
     try {
       results = await this.session.run(ortFeeds, [...fetch]);
@@ -91,6 +120,14 @@ export class Runner {
   async release(): Promise<void> {
     await this.session.release();
   }
+}
+
+function webSessionOptions(opts: RuntimeOptions): ort.InferenceSession.SessionOptions {
+  return {
+    executionProviders: ['wasm'],
+    graphOptimizationLevel: opts.optimization ?? 'all',
+    logSeverityLevel: 3,
+  };
 }
 
 function sessionOptions(opts: RuntimeOptions): ort.InferenceSession.SessionOptions {
@@ -114,10 +151,16 @@ function sessionOptions(opts: RuntimeOptions): ort.InferenceSession.SessionOptio
  */
 async function withModelSource<T>(
   model: Model,
+  inMemoryOnly: boolean,
   use: (source: string | Uint8Array) => Promise<T>,
 ): Promise<T> {
   const encoded = encodeModel(model);
   if (encoded.bytes <= PROTOBUF_LIMIT) return use(joinPieces(encoded.pieces, encoded.bytes));
+  if (inMemoryOnly) {
+    throw new QuantkitError(
+      `the model is ${encoded.bytes} bytes, over the 2 GB a WebAssembly session can be handed in one piece`,
+    );
+  }
   const dir = mkdtempSync(join(tmpdir(), 'quantkit-'));
   try {
     const path = join(dir, 'model.onnx');
