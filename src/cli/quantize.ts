@@ -2,6 +2,7 @@
 import { readFileSync, realpathSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
+import { describeBlockQuant } from '../algorithms/weight-quantizer.js';
 import { QuantkitError } from '../errors.js';
 import { loadModel, saveModel } from '../io/model-file.js';
 import type { QuantizeOptions } from '../pipeline/options.js';
@@ -32,6 +33,14 @@ interface Flags {
   excludeNodes?: string;
   target?: string;
   keepFloat32Ops?: string;
+  bits?: string;
+  blockSize?: string;
+  symmetric?: boolean;
+  asymmetric?: boolean;
+  symmetricRule?: string;
+  algorithm?: string;
+  keepLmHead?: boolean;
+  accuracyLevel?: string;
   externalData?: boolean;
   threads?: string;
   config?: string;
@@ -42,11 +51,17 @@ interface Flags {
 export function registerQuantize(program: Command): void {
   program
     .command('quantize')
-    .description('quantize a model: static (calibrated) or dynamic INT8, or FP16')
+    .description('quantize a model: static (calibrated) or dynamic INT8, FP16, or 4/8-bit weight-only')
     .argument('<input>', 'ONNX model to quantize (never modified)')
     .requiredOption('-o, --output <path>', 'where to write the quantized model')
-    .option('--mode <mode>', 'static | dynamic | fp16 (default: static with --calib-data, else dynamic)')
-    .option('--format <format>', 'static only: qdq (default) | qoperator')
+    .option(
+      '--mode <mode>',
+      'static | dynamic | fp16 | weight-only (default: static with --calib-data, else dynamic)',
+    )
+    .option(
+      '--format <format>',
+      'static: qdq (default) | qoperator; weight-only: qoperator (default, MatMulNBits) | qdq (opset 21)',
+    )
     .option(
       '--calib-data <path>',
       '.npy (first axis = samples), .npz (one array per input), a folder of those, or of images',
@@ -77,6 +92,14 @@ export function registerQuantize(program: Command): void {
     .option('--exclude-nodes <list>', 'leave these nodes (by name) in float')
     .option('--target <target>', 'ort-cpu (default) | tensorrt')
     .option('--keep-float32-ops <list>', 'fp16 mode: op types to keep in float32 besides the defaults')
+    .option('--bits <n>', 'weight-only: 4 (default) | 8 | 2')
+    .option('--block-size <n>', 'weight-only: weights per block along K, 16 | 32 (default) | 64 | 128 | 256')
+    .option('--symmetric', 'weight-only: no zero points (default for rtn)')
+    .option('--asymmetric', 'weight-only: a zero point per block (default for hqq)')
+    .option('--symmetric-rule <rule>', 'weight-only: signed-max (default, as ONNX Runtime) | restricted')
+    .option('--algorithm <name>', 'weight-only: rtn (default) | hqq')
+    .option('--keep-lm-head', 'weight-only: leave the output projection in float')
+    .option('--accuracy-level <n>', 'weight-only: MatMulNBits accuracy_level, 1 fp32 … 4 int8 activations')
     .option('--external-data', 'store the weights in a side file <output>_data')
     .option('--threads <n>', 'ONNX Runtime threads for calibration')
     .option('--config <file>', 'JSON file with any of these options (camelCase keys); flags override it')
@@ -165,6 +188,13 @@ const CONFIG_KEYS = [
   'excludeNodes',
   'target',
   'keepFloat32Ops',
+  'bits',
+  'blockSize',
+  'symmetric',
+  'symmetricRule',
+  'algorithm',
+  'keepLmHead',
+  'accuracyLevel',
 ];
 
 /** Only the flags given on the command line, so that they override the config file and nothing else. */
@@ -192,6 +222,15 @@ function fromFlags(f: Flags): QuantizeRequest {
   set('excludeNodes', list(f.excludeNodes));
   set('target', f.target);
   set('keepFloat32Ops', list(f.keepFloat32Ops));
+  set('bits', integer(f.bits, '--bits'));
+  set('blockSize', integer(f.blockSize, '--block-size'));
+  if (f.symmetric && f.asymmetric)
+    throw new QuantkitError('--symmetric and --asymmetric contradict each other');
+  set('symmetric', f.symmetric ? true : f.asymmetric ? false : undefined);
+  set('symmetricRule', f.symmetricRule);
+  set('algorithm', f.algorithm);
+  set('keepLmHead', f.keepLmHead);
+  set('accuracyLevel', integer(f.accuracyLevel, '--accuracy-level'));
   const threads = integer(f.threads, '--threads');
   if (threads !== undefined) out.runtime = { threads };
   return out;
@@ -243,6 +282,7 @@ function jsonReport(r: QuantizeReport) {
     emit: r.emit,
     qoperator: r.qoperator,
     fp16: r.fp16,
+    weightOnly: r.weightOnly,
     nodes: r.nodes,
     notes: r.notes,
     seconds: r.seconds,
@@ -258,7 +298,9 @@ function render(input: string, output: string, r: QuantizeReport, before: number
         `${o.perChannel ? ' per channel' : ''}, ${r.calibration?.method} calibration on ${r.calibration?.samples} samples`
       : o.mode === 'dynamic'
         ? `dynamic, ${o.weightType} weights`
-        : 'float16';
+        : o.mode === 'weight-only'
+          ? weightOnlyHow(o)
+          : 'float16';
   lines.push(`${input} → ${output}  (${how})`);
   const p = r.prepare;
   const prep = [
@@ -271,6 +313,13 @@ function render(input: string, output: string, r: QuantizeReport, before: number
   const q = Object.entries(r.quantized).sort((a, b) => b[1] - a[1]);
   const total = q.reduce((n, [, c]) => n + c, 0);
   lines.push(`  quantized ${total} nodes: ${q.map(([op, n]) => `${op} ${n}`).join(', ') || 'none'}`);
+  if (r.weightOnly) {
+    const w = r.weightOnly;
+    lines.push(
+      `  weights: ${formatBytes(w.floatBytes)} → ${formatBytes(w.quantizedBytes)} ` +
+        `(${(w.quantizedBytes / w.floatBytes).toFixed(3)}×)`,
+    );
+  }
   if (r.fp16) {
     const f = r.fp16;
     const converted = f.nodes.filter((n) => n.done).length;
@@ -285,4 +334,10 @@ function render(input: string, output: string, r: QuantizeReport, before: number
   }
   lines.push(`  done in ${r.seconds.toFixed(1)} s`);
   return lines.join('\n');
+}
+
+function weightOnlyHow(o: QuantizeReport['options']): string {
+  const w = o.weightOnly!;
+  const form = w.format === 'qoperator' ? 'MatMulNBits' : 'blocked DequantizeLinear';
+  return `weight-only ${w.bits}-bit, blocks of ${w.blockSize}, ${describeBlockQuant(w)}, ${form}`;
 }

@@ -139,7 +139,7 @@ export function resolveOptions(
     ((mode === 'static' || mode === 'dynamic') && quantTypeBits(weightType) === 8 && profile.reduceRange);
   const chosen = { activationType, weightType, reduceRange, symmetricActivations };
   const warnings =
-    mode === 'fp16'
+    mode === 'fp16' || mode === 'weight-only'
       ? []
       : profile.cautions.filter((c) => c.applies(chosen)).map((c) => `${target}: ${c.message}`);
   const batchSize = o.calibBatch ?? DEFAULT_CALIB_BATCH;
@@ -218,7 +218,7 @@ function resolveWeightOnly(
   if (o.symmetric === undefined) {
     reasons.push(
       resolved.symmetric
-        ? 'weights: symmetric (the default, as transformers.js q4; --asymmetric is more accurate and 3% larger)'
+        ? 'weights: symmetric (the default, as transformers.js q4; --asymmetric fits them more closely for 2.5% more bytes)'
         : 'weights: asymmetric (HQQ fits a zero point per block)',
     );
   }
