@@ -42,6 +42,8 @@ interface Flags {
   keepLmHead?: boolean;
   accuracyLevel?: string;
   externalData?: boolean;
+  verify: boolean;
+  calibrationTable?: string;
   threads?: string;
   config?: string;
   json?: boolean;
@@ -90,7 +92,15 @@ export function registerQuantize(program: Command): void {
     .option('--op-types <list>', 'quantize only these op types (comma-separated)')
     .option('--exclude-op-types <list>', 'leave these op types in float')
     .option('--exclude-nodes <list>', 'leave these nodes (by name) in float')
-    .option('--target <target>', 'ort-cpu (default) | tensorrt')
+    .option(
+      '--target <target>',
+      'auto (default: this machine) | ort-cpu | ort-cpu:vnni | ort-cpu:avx2 | ort-cpu:arm64 | ort-wasm | tensorrt',
+    )
+    .option('--no-verify', 'skip running the result next to the original in the target runtime')
+    .option(
+      '--calibration-table <dir>',
+      'also write TensorRT calibration.cache and calibration.json into DIR',
+    )
     .option('--keep-float32-ops <list>', 'fp16 mode: op types to keep in float32 besides the defaults')
     .option('--bits <n>', 'weight-only: 4 (default) | 8 | 2')
     .option('--block-size <n>', 'weight-only: weights per block along K, 16 | 32 (default) | 64 | 128 | 256')
@@ -114,6 +124,8 @@ export function registerQuantize(program: Command): void {
       try {
         const { model: quantized, report } = await quantize(model, {
           ...request,
+          verify: flags.verify,
+          calibrationTable: flags.calibrationTable,
           onProgress: bar.onProgress,
         });
         bar.stop();
@@ -273,6 +285,20 @@ function modelBytes(path: string, model: ReturnType<typeof loadModel>): number {
   return statSync(path).size + [...external].reduce((n, loc) => n + statSync(resolve(dir, loc)).size, 0);
 }
 
+/** One line: fusion, agreement and speed as the target runtime measured them. */
+function verificationLine(v: NonNullable<QuantizeReport['verification']>): string {
+  const parts: string[] = [];
+  if (v.fused) parts.push(`${v.fused.fused} of ${v.fused.total} quantized layers fused into integer kernels`);
+  if (v.tensorrt)
+    parts.push(
+      v.tensorrt.length === 0 ? 'TensorRT rules: pass' : `TensorRT rules: ${v.tensorrt.length} broken`,
+    );
+  if (v.agreement !== undefined) parts.push(`${(v.agreement * 100).toFixed(1)}% top-1 agreement with FP32`);
+  if (v.sqnrDb !== undefined) parts.push(`output SQNR ${v.sqnrDb.toFixed(1)} dB`);
+  if (v.speedup !== undefined) parts.push(`${v.speedup.toFixed(2)}× FP32 speed at batch ${v.batch}`);
+  return `${parts.join(', ')} (${v.runtime}, ${v.samples} samples)`;
+}
+
 function jsonReport(r: QuantizeReport) {
   return {
     options: r.options,
@@ -280,6 +306,9 @@ function jsonReport(r: QuantizeReport) {
     quantized: r.quantized,
     calibration: r.calibration,
     emit: r.emit,
+    verification: r.verification,
+    speed: r.speed,
+    calibrationTable: r.calibrationTable,
     qoperator: r.qoperator,
     fp16: r.fp16,
     weightOnly: r.weightOnly,
@@ -328,6 +357,7 @@ function render(input: string, output: string, r: QuantizeReport, before: number
     );
   }
   lines.push(`  size: ${formatBytes(before)} → ${formatBytes(after)} (${(after / before).toFixed(2)}×)`);
+  if (r.verification) lines.push(`  verified: ${verificationLine(r.verification)}`);
   if (r.notes.length > 0) {
     lines.push('  notes:');
     for (const n of r.notes) lines.push(`    - ${n}`);

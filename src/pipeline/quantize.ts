@@ -24,6 +24,9 @@ import { cpuFeatures } from '../runtime/latency.js';
 import type { RuntimeOptions } from '../runtime/session.js';
 import { calibrate } from './calibrate.js';
 import { easyQuant } from './easyquant.js';
+import { measureLayerSpeed, type SpeedDecision } from './speed-plan.js';
+import { type Verification, verifyQuantized } from './verify.js';
+import { writeCalibrationTable } from '../io/calibration-table.js';
 import type { QuantizeOptions } from './options.js';
 import { type HostInfo, type ResolvedOptions, resolveOptions } from './resolve.js';
 
@@ -32,6 +35,13 @@ export interface QuantizeRequest extends QuantizeOptions {
   calibration?: string | SampleSource;
   /** How images become inputs (`--preprocess`). */
   preprocess?: string;
+  /**
+   * Run the result next to the original in the target runtime on a slice of the calibration data and
+   * report fusion, agreement and speed (`report.verification`). The CLI does this unless --no-verify.
+   */
+  verify?: boolean;
+  /** Also write TensorRT's calibration table (calibration.cache, calibration.json) into this folder. */
+  calibrationTable?: string;
   /** Samples per calibration batch. Default 32. */
   calibBatch?: number;
   /** ONNX Runtime settings for the sessions quantization runs (calibration, constant folding). */
@@ -50,6 +60,11 @@ export interface QuantizeReport {
   quantized: Record<string, number>;
   calibration?: { samples: number; method: string; activations: number; warnings: string[] };
   emit?: EmitReport;
+  verification?: Verification;
+  /** Files of the TensorRT calibration table, when asked for. */
+  calibrationTable?: string[];
+  /** Speed-aware targets: each layer's INT8 speed-up in the target runtime, and whether it stayed float. */
+  speed?: SpeedDecision[];
   /** EasyQuant: each tuned layer's output cosine before and after the search. */
   easyquant?: { node: string; before: number; after: number }[];
   qoperator?: QOperatorReport;
@@ -101,7 +116,7 @@ export async function quantize(model: Model, req: QuantizeRequest = {}): Promise
         if (!n.done) report.notes.push(`${n.node} (${n.opType}) stays float32: ${n.note}`);
       break;
     case 'static':
-      await quantizeStatic(work, req, options, report);
+      await quantizeStatic(model, work, req, options, report);
       break;
     case 'weight-only':
       quantizeWeights(work, options, report);
@@ -113,6 +128,7 @@ export async function quantize(model: Model, req: QuantizeRequest = {}): Promise
 }
 
 async function quantizeStatic(
+  original: Model,
   work: Model,
   req: QuantizeRequest,
   options: ResolvedOptions,
@@ -123,14 +139,14 @@ async function quantizeStatic(
     report.notes.push(`no static quantization rule for op types ${unknown.join(', ')}: they stay in float`);
   }
   const dtypes = inferDtypes(work);
-  const plan = planStatic(work, dtypes, {
+  const planOptions = {
     opTypes: options.opTypes,
     filter: filterOf(options),
     perChannel: options.perChannel,
     quantizeBias: options.profile.quantizeBias,
     weightedMatMulOnly: options.profile.weightedMatMulOnly,
-  });
-  recordPlan(report, plan);
+  };
+  let plan = planStatic(work, dtypes, planOptions);
   if (plan.nodes.size === 0) {
     throw new QuantkitError(
       'no operator of this model can be quantized statically with these options ' +
@@ -139,6 +155,30 @@ async function quantizeStatic(
   }
   const source = await openCalibration(work, req, options);
   report.notes.push(...source.notes);
+  if (options.profile.speedAware) {
+    const batch = await firstBatch(source, options.batchSize);
+    const decisions = await measureLayerSpeed(work, plan, dtypes, batch, {
+      runtime: { ...req.runtime, backend: runtimeBackend(options) },
+      onProgress: req.onProgress,
+    });
+    report.speed = decisions;
+    const slower = decisions.filter((d) => d.keptFloat).map((d) => d.node);
+    for (const d of decisions.filter((x) => x.keptFloat)) {
+      report.notes.push(
+        `${d.node} (${d.opType}) stays in float: INT8 ran ${d.speedup.toFixed(2)}× the float speed on ${options.target}`,
+      );
+    }
+    if (slower.length > 0) {
+      plan = planStatic(work, dtypes, {
+        ...planOptions,
+        filter: {
+          ...planOptions.filter,
+          excludeNodes: [...(planOptions.filter.excludeNodes ?? []), ...slower],
+        },
+      });
+    }
+  }
+  recordPlan(report, plan);
   const names = [...plan.activations.values()].filter((a) => !a.sameAs && !a.fixedRange).map((a) => a.name);
   const method: EstimatorName = options.calibMethod === 'easyquant' ? 'minmax' : options.calibMethod;
   const target = { type: options.activationType, symmetric: options.symmetricActivations };
@@ -185,7 +225,22 @@ async function quantizeStatic(
     report.qoperator = qdqToQOperator(work);
     for (const k of report.qoperator.kept) report.notes.push(`${k.node}: left in QDQ form (${k.reason})`);
   }
+  if (req.calibrationTable) report.calibrationTable = writeCalibrationTable(req.calibrationTable, cal.ranges);
+  if (req.verify) {
+    const layers = [...plan.nodes].filter((n) => LAYERS.has(n.opType)).map((n) => n.name);
+    report.verification = await verifyQuantized(original, work, source, {
+      profile: options.profile,
+      batchSize: options.batchSize,
+      quantizedLayers: layers,
+      runtime: req.runtime,
+      onProgress: req.onProgress,
+    });
+    report.notes.push(...report.verification.warnings);
+  }
 }
+
+/** The layers whose fusion into integer kernels verification checks. */
+const LAYERS = new Set(['Conv', 'ConvTranspose', 'MatMul', 'Gemm']);
 
 function quantizeWeights(work: Model, options: ResolvedOptions, report: QuantizeReport): void {
   const { filter, ...settings } = options.weightOnly!;
@@ -241,6 +296,16 @@ function recordOutcomes(report: QuantizeReport, pass: { nodes: NodeOutcome[] }):
     if (o.done) report.quantized[o.opType] = (report.quantized[o.opType] ?? 0) + 1;
     else report.notes.push(`${o.node} (${o.opType}) stays in float: ${o.note}`);
   }
+}
+
+/** The runtime a target runs its models on, for measurements. */
+function runtimeBackend(o: ResolvedOptions): 'native' | 'wasm' {
+  return o.profile.runtime === 'ort-wasm' ? 'wasm' : 'native';
+}
+
+async function firstBatch(source: SampleSource, size: number) {
+  for await (const batch of source.batches(size)) return batch;
+  throw new QuantkitError('the calibration data holds no samples');
 }
 
 function filterOf(o: ResolvedOptions) {
