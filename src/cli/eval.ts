@@ -1,16 +1,21 @@
 /**
- * `quantkit eval MODEL --data X [--labels Y] [--reference FP32.onnx] [--batch N] [--output NAME]
- * [--preprocess SPEC] [--threads N] [--json] [--quiet] [--no-latency]`
+ * `quantkit eval MODEL --data X [--task classify|lm] [--labels Y] [--reference FP32.onnx] [--batch N]
+ * [--output NAME] [--input NAME] [--preprocess SPEC] [--threads N] [--json] [--quiet] [--no-latency]`
  *
  * `--json` prints the `Evaluation` of src/evaluate/result.ts with the file paths added:
- * { model, samples, output, accuracy?, agreement?, sqnrDb?, cosine?, maxAbsError?, outputsIdentical?,
+ * { model, task: 'classify' | 'lm', samples, output, input?, tokens?, perplexity?, nll?, accuracy?,
+ *   agreement?, sqnrDb?, cosine?, maxAbsError?, outputsIdentical?,
  *   bytes, latencyMs?: { batch, runs, threads, median, p90, cpuMedian }, cpu?: { model, arch, cores, flags },
  *   outputs?: { [name]: { sqnrDb, cosine, maxAbsError, outputsIdentical } },
- *   reference?: { model, bytes, accuracy?, latencyMs? },
- *   comparison?: { sizeRatio, speedup?, speedupFrom?: 'cpu' | 'wall', accuracyDelta? }, notes? }
+ *   reference?: { model, bytes, accuracy?, perplexity?, nll?, latencyMs? },
+ *   comparison?: { sizeRatio, speedup?, speedupFrom?: 'cpu' | 'wall', accuracyDelta?, perplexityRatio?,
+ *   perplexityDelta? }, notes? }
+ * `--task lm`: --data holds token-id windows [N, T] (int64 .npy, or .npz with the model's inputs);
+ * input, tokens, perplexity and nll are set, accuracy is next-token top-1 accuracy and agreement
+ * next-token top-1 agreement with the reference (src/evaluate/result.ts).
  * Fractions in [0, 1], sizes in bytes, times in ms. JSON has no Infinity: the SQNR of identical
  * outputs is written as null with outputsIdentical: true (null with outputsIdentical: false means an
- * output held NaN where the reference did not).
+ * output held NaN where the reference did not); a perplexity that overflowed is null too.
  */
 import { basename } from 'node:path';
 import { type Command, InvalidArgumentError } from 'commander';
@@ -18,7 +23,8 @@ import { readLabels } from '../data/labels.js';
 import { requiredInputs } from '../data/model-inputs.js';
 import { openSampleSource } from '../data/sample-source.js';
 import { evaluate } from '../evaluate/evaluate.js';
-import type { Evaluation, LatencyFigures } from '../evaluate/result.js';
+import { lmInputs } from '../evaluate/lm-inputs.js';
+import type { Evaluation, EvaluationTask, LatencyFigures } from '../evaluate/result.js';
 import { loadModel } from '../io/model-file.js';
 import type { Model } from '../onnx/model.js';
 import { formatBytes, table } from './format.js';
@@ -26,6 +32,8 @@ import { createProgressBar } from './progress.js';
 
 interface EvalOptions {
   data: string;
+  task: EvaluationTask;
+  input?: string;
   labels?: string;
   reference?: string;
   batch?: number;
@@ -41,17 +49,28 @@ export function registerEval(program: Command): void {
   program
     .command('eval')
     .description(
-      'measure a model: top-1 accuracy, agreement and output SQNR against a reference, size, latency',
+      'measure a model: top-1 accuracy (or perplexity), agreement and output SQNR against a reference, size, latency',
     )
     .argument('<model>', 'ONNX model file')
     .requiredOption(
       '--data <path>',
       '.npy (axis 0 = samples), .npz (one array per input), a folder of them, or of images',
     )
+    .option(
+      '--task <task>',
+      'classify (top-1 classes) or lm (perplexity of a causal language model on token-id windows)',
+      parseTask,
+      'classify' as EvaluationTask,
+    )
     .option('--labels <path>', '.npy of class ids or one-hot rows, one per sample: gives accuracy')
     .option('--reference <path>', 'model to compare with, usually the FP32 original')
     .option('--batch <n>', 'samples per run (default 1; a batch size fixed by the model wins)', positiveInt)
-    .option('--output <name>', 'classifier output to read classes from (default: the first output)')
+    .option('--output <name>', 'output to read classes (lm: logits) from (default: the first output)')
+    .option(
+      '--input <name>',
+      'lm: the input holding the token ids (default: input_ids or the only integer input); ' +
+        'attention_mask and position_ids inputs are filled in',
+    )
     .option('--preprocess <spec>', "how images become the input, e.g. 'resize=224,mean=0.5,std=0.5'")
     .option('--threads <n>', 'ONNX Runtime intra-op threads (default 1)', positiveInt)
     .option('--json', 'print one JSON object')
@@ -65,13 +84,24 @@ export function registerEval(program: Command): void {
         models.push(model);
         const reference = opts.reference ? loadModel(opts.reference) : undefined;
         if (reference) models.push(reference);
-        const data = await openSampleSource(opts.data, requiredInputs(model.graph), {
+        const lm = opts.task === 'lm';
+        if (lm && opts.labels) {
+          throw new InvalidArgumentError(
+            '--labels is for classification; --task lm reads its targets from the token ids',
+          );
+        }
+        // A language model's attention_mask/position_ids are filled in by evaluate() when the data lacks them.
+        const filled = lm ? lmInputs(model.graph, opts.input).filled.map((f) => f.name) : [];
+        const inputs = requiredInputs(model.graph).filter((i) => !filled.includes(i.name));
+        const data = await openSampleSource(opts.data, inputs, {
           preprocess: opts.preprocess,
           purpose: 'evaluation',
         });
         const labels = opts.labels ? await readLabels(opts.labels, data) : undefined;
         const batch = data.fixedBatchSize ?? opts.batch ?? 1;
         const result = await evaluate(model, data.batches(batch), {
+          task: opts.task,
+          input: opts.input,
           labels,
           reference,
           batchSize: batch,
@@ -93,6 +123,7 @@ export function registerEval(program: Command): void {
           };
           console.log(JSON.stringify(json, null, 2));
         } else {
+          const render = lm ? renderLm : renderClassify;
           console.log(render(path, opts.reference, result, notes));
         }
       } finally {
@@ -102,13 +133,18 @@ export function registerEval(program: Command): void {
     });
 }
 
+function parseTask(value: string): EvaluationTask {
+  if (value !== 'classify' && value !== 'lm') throw new InvalidArgumentError('expected classify or lm');
+  return value;
+}
+
 function positiveInt(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a positive integer');
   return n;
 }
 
-function render(
+function renderClassify(
   path: string,
   referencePath: string | undefined,
   r: Evaluation,
@@ -155,6 +191,69 @@ function render(
   }
   const classified = r.accuracy !== undefined || r.agreement !== undefined;
   lines.push('', `${r.samples} samples${classified ? `; classes from output '${r.output}'` : ''}`);
+  return [...lines, ...footer(r, notes)].join('\n');
+}
+
+function renderLm(
+  path: string,
+  referencePath: string | undefined,
+  r: Evaluation,
+  notes: readonly string[],
+): string {
+  const rows: string[][] = [
+    [
+      basename(path),
+      perplexity(r.perplexity),
+      percent(r.accuracy),
+      percent(r.agreement),
+      formatBytes(r.bytes),
+      latency(r.latencyMs),
+    ],
+  ];
+  if (r.reference) {
+    const ref = r.reference;
+    rows.push([
+      basename(referencePath!),
+      perplexity(ref.perplexity),
+      percent(ref.accuracy),
+      '',
+      formatBytes(ref.bytes),
+      latency(ref.latencyMs),
+    ]);
+  }
+  const header = [
+    'model',
+    'perplexity',
+    'next-token top-1',
+    'agreement',
+    'size',
+    r.latencyMs ? `latency (batch ${r.latencyMs.batch})` : 'latency',
+  ];
+  const keep = header.map((_, i) => i === 0 || rows.some((row) => row[i] !== ''));
+  const pick = (row: readonly string[]) => row.filter((_, i) => keep[i]);
+  const lines = [table(rows.map(pick), pick(header))];
+  const c = r.comparison;
+  if (c) {
+    const parts: string[] = [];
+    if (c.perplexityDelta !== undefined && c.perplexityRatio !== undefined) {
+      parts.push(`perplexity ${signed(c.perplexityDelta, 3)} (${ratio(c.perplexityRatio, 4)})`);
+    }
+    parts.push(`${ratio(c.sizeRatio)} the size`);
+    if (c.speedup !== undefined) parts.push(`${ratio(c.speedup)} the speed${speedWord(c.speedup)}`);
+    lines.push('', `${basename(path)} vs ${basename(referencePath!)}: ${parts.join(', ')}`);
+  }
+  const perWindow = r.tokens! / r.samples + 1;
+  lines.push(
+    '',
+    `${r.samples} windows of ${perWindow} tokens, ${r.tokens} next-token predictions; ` +
+      `token ids from input '${r.input}', logits from output '${r.output}'`,
+  );
+  return [...lines, ...footer(r, notes)].join('\n');
+}
+
+function footer(r: Evaluation, notes: readonly string[]): string[] {
+  const lines: string[] = [];
+  const c = r.comparison;
   if (r.latencyMs && r.cpu) {
     const l = r.latencyMs;
     const threads = `${l.threads} thread${l.threads === 1 ? '' : 's'}`;
@@ -171,7 +270,11 @@ function render(
     }
   }
   for (const n of notes) lines.push(`note: ${n}`);
-  return lines.join('\n');
+  return lines;
+}
+
+function perplexity(x: number | undefined): string {
+  return x === undefined ? '' : x.toFixed(x >= 1000 ? 0 : 3);
 }
 
 function percent(x: number | undefined): string {
@@ -193,8 +296,8 @@ function milliseconds(v: number): string {
   return `${v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v >= 1 ? v.toFixed(2) : v.toFixed(3)} ms`;
 }
 
-function ratio(x: number): string {
-  return `${x.toFixed(2)}×`;
+function ratio(x: number, digits = 2): string {
+  return `${x.toFixed(digits)}×`;
 }
 
 function speedWord(speedup: number): string {
@@ -202,6 +305,6 @@ function speedWord(speedup: number): string {
   return speedup > 1 ? ' (faster)' : ' (slower)';
 }
 
-function signed(x: number): string {
-  return `${x >= 0 ? '+' : '−'}${Math.abs(x).toFixed(2)}`;
+function signed(x: number, digits = 2): string {
+  return `${x >= 0 ? '+' : '−'}${Math.abs(x).toFixed(digits)}`;
 }

@@ -16,6 +16,11 @@ export interface MetricsOptions {
   labels?: Int32Array;
   /** Whether batches come with a reference model's outputs (agreement, SQNR, cosine, max-abs error). */
   reference: boolean;
+  /**
+   * false: `output` is not a classifier's (a language model's logits): only the output errors against
+   * the reference are accumulated, no top-1 classes. Default true.
+   */
+  classify?: boolean;
 }
 
 /** Fractions are in [0, 1]. Error figures pool every compared output; `outputs` has them per output. */
@@ -53,7 +58,7 @@ export class MetricsAccumulator {
     }
     // Output errors first: they compare whole shapes, the clearer message when the models disagree.
     if (reference) this.addErrors(outputs, reference);
-    if (batchLabels || reference) {
+    if ((batchLabels || reference) && this.options.classify !== false) {
       const classes = predict(output, outputs, rows, 'the model');
       if (batchLabels) this.correct += countMatches(classes, batchLabels);
       if (reference) {
@@ -75,7 +80,7 @@ export class MetricsAccumulator {
     if (labels) m.accuracy = this.correct / this.samples;
     if (!this.options.reference) return m;
     if (labels) m.referenceAccuracy = this.referenceCorrect / this.samples;
-    m.agreement = this.agreeing / this.samples;
+    if (this.options.classify !== false) m.agreement = this.agreeing / this.samples;
     const total = new ErrorAccumulator();
     const outputs: Record<string, OutputError> = {};
     for (const [name, acc] of this.errors) {

@@ -1,6 +1,14 @@
 /**
  * What `evaluate` returns, with stable field names: scripts read them from `quantkit eval --json`.
  * Fractions (accuracy, agreement, accuracyDelta) are in [0, 1]; sizes in bytes; times in ms.
+ *
+ * task 'classify' (the default): accuracy is top-1 against the labels and agreement the fraction of
+ * samples whose top-1 class equals the reference's. task 'lm' (a causal language model, see
+ * perplexity.ts): every window of token ids scores T−1 next-token predictions; `tokens` counts them,
+ * `nll` is their mean negative log-likelihood in nats, `perplexity` = exp(nll), accuracy is the
+ * fraction whose top-1 token is the actual next token (no labels needed) and agreement the fraction
+ * whose top-1 token equals the reference's. SQNR, cosine and max-abs error compare whole outputs
+ * (logits included) in both tasks.
  */
 import type { CpuFeatures } from '../runtime/latency.js';
 import type { Metrics } from './metrics.js';
@@ -22,6 +30,10 @@ export interface ModelFigures {
   /** Size of the model serialized as one ONNX file, weights included. */
   bytes: number;
   accuracy?: number;
+  /** task 'lm': exp(nll). */
+  perplexity?: number;
+  /** task 'lm': mean next-token negative log-likelihood, nats per token. */
+  nll?: number;
   latencyMs?: LatencyFigures;
 }
 
@@ -40,11 +52,22 @@ export interface Comparison {
   speedupFrom?: 'cpu' | 'wall';
   /** accuracy − reference accuracy (−0.003 is 0.3 points lost). */
   accuracyDelta?: number;
+  /** task 'lm': perplexity ÷ reference perplexity (1.02 is 2% worse). */
+  perplexityRatio?: number;
+  /** task 'lm': perplexity − reference perplexity. */
+  perplexityDelta?: number;
 }
 
+export type EvaluationTask = 'classify' | 'lm';
+
 export interface Evaluation extends ModelFigures, Omit<Metrics, 'referenceAccuracy'> {
-  /** The output top-1 classes were read from. */
+  task: EvaluationTask;
+  /** The output top-1 classes (task 'lm': the logits [windows, tokens, vocabulary]) were read from. */
   output: string;
+  /** task 'lm': the input whose token ids are the targets. */
+  input?: string;
+  /** task 'lm': next-token predictions scored, windows × (tokens per window − 1). */
+  tokens?: number;
   /** The machine latency was measured on. */
   cpu?: CpuFeatures;
   reference?: ModelFigures;
@@ -59,6 +82,10 @@ export function compare(
   const c: Comparison = { sizeRatio: model.bytes / reference.bytes, ...timed };
   if (model.accuracy !== undefined && reference.accuracy !== undefined) {
     c.accuracyDelta = model.accuracy - reference.accuracy;
+  }
+  if (model.perplexity !== undefined && reference.perplexity !== undefined) {
+    c.perplexityRatio = model.perplexity / reference.perplexity;
+    c.perplexityDelta = model.perplexity - reference.perplexity;
   }
   return c;
 }

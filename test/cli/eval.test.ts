@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { describe, it } from 'node:test';
@@ -11,6 +12,9 @@ import { runCli } from '../helpers/cli.js';
 import { modelPath, runFile, withTempDir } from '../helpers/fixtures.js';
 
 const N = 120;
+const EXAMPLES = join(import.meta.dirname, '..', '..', 'examples');
+const TINY_LM = join(EXAMPLES, 'models', 'tiny_lm.onnx');
+const LM_HELDOUT = join(EXAMPLES, 'data', 'lm-heldout.npy');
 
 async function writeData(dir: string) {
   const rng = createRng(11);
@@ -156,6 +160,104 @@ describe('quantkit eval', () => {
         /holds one array, but the model has 2 inputs \('input', 'cond'\); give a \.npz/,
       );
       expectOneLineError(runCli(['eval', modelPath('mlp'), '--data', data, '--batch', '0']), /--batch/);
+    });
+  });
+});
+
+describe('quantkit eval --task lm', () => {
+  it('--json: perplexity, next-token accuracy and agreement; against itself ratio 1, agreement 100%', () => {
+    const r = runCli([
+      'eval',
+      TINY_LM,
+      '--task',
+      'lm',
+      '--data',
+      LM_HELDOUT,
+      '--reference',
+      TINY_LM,
+      '--batch',
+      '16',
+      '--json',
+    ]);
+    assert.equal(r.status, 0, r.stderr);
+    const out = JSON.parse(r.stdout);
+    const expected = JSON.parse(readFileSync(join(EXAMPLES, 'models', 'reference.json'), 'utf8')).tiny_lm
+      .perplexity;
+    assert.equal(out.model, TINY_LM);
+    assert.equal(out.task, 'lm');
+    assert.equal(out.samples, 64);
+    assert.equal(out.input, 'input_ids');
+    assert.equal(out.output, 'logits');
+    assert.equal(out.tokens, 64 * 127);
+    assert.ok(Math.abs(out.perplexity / expected.heldoutTorch - 1) < 0.005, `${out.perplexity}`);
+    assert.ok(Math.abs(Math.exp(out.nll) - out.perplexity) < 1e-9 * out.perplexity);
+    assert.ok(out.accuracy > 0 && out.accuracy < 1);
+    assert.equal(out.agreement, 1);
+    assert.equal(out.outputsIdentical, true);
+    assert.equal(out.reference.model, TINY_LM);
+    assert.equal(out.reference.perplexity, out.perplexity);
+    assert.equal(out.reference.accuracy, out.accuracy);
+    assert.equal(out.comparison.perplexityRatio, 1);
+    assert.equal(out.comparison.perplexityDelta, 0);
+    assert.equal(out.comparison.accuracyDelta, 0);
+    assert.equal(out.comparison.sizeRatio, 1);
+    assert.equal(out.latencyMs.batch, 16);
+  });
+
+  it('prints perplexity, its change and ratio against the reference', async () => {
+    await withTempDir(async (dir) => {
+      const m = loadModel(TINY_LM);
+      const w = m.graph.findInitializer('lm_head.weight')!;
+      const noisy = Float32Array.from(w.toFloat32(), (v, i) => v * (1 + 0.3 * Math.sin(i)));
+      m.graph.removeInitializer(w.name);
+      m.graph.addInitializer(Tensor.fromArray(w.name, 'float32', w.dims, noisy));
+      const perturbed = join(dir, 'noisy_lm.onnx');
+      saveModel(m, perturbed);
+      m.dispose();
+      const r = runCli([
+        'eval',
+        perturbed,
+        '--task',
+        'lm',
+        '--data',
+        LM_HELDOUT,
+        '--reference',
+        TINY_LM,
+        '--batch',
+        '32',
+        '--no-latency',
+      ]);
+      assert.equal(r.status, 0, r.stderr);
+      assert.match(r.stdout, /model\s+perplexity\s+next-token top-1\s+agreement\s+size\n/);
+      assert.match(r.stdout, /noisy_lm\.onnx\s+\d+\.\d{3}\s+\d+\.\d\d%\s+\d+\.\d\d%\s+\d/);
+      assert.match(r.stdout, /tiny_lm\.onnx\s+\d+\.\d{3}\s+\d+\.\d\d%\s+\d/);
+      assert.match(
+        r.stdout,
+        /noisy_lm\.onnx vs tiny_lm\.onnx: perplexity [+−]\d+\.\d{3} \(\d\.\d{4}×\), 1\.00× the size/,
+      );
+      assert.match(
+        r.stdout,
+        /64 windows of 128 tokens, 8128 next-token predictions; token ids from input 'input_ids', logits from output 'logits'/,
+      );
+    });
+  });
+
+  it('bad input: one line naming the problem', async () => {
+    await withTempDir(async (dir) => {
+      const { data, labelsPath } = await writeData(dir);
+      expectOneLineError(
+        runCli(['eval', TINY_LM, '--task', 'lm', '--data', LM_HELDOUT, '--labels', labelsPath]),
+        /--labels is for classification/,
+      );
+      expectOneLineError(runCli(['eval', TINY_LM, '--task', 'regress', '--data', LM_HELDOUT]), /--task/);
+      expectOneLineError(
+        runCli(['eval', modelPath('mlp'), '--task', 'lm', '--data', data, '--no-latency']),
+        /cannot tell which input holds the token ids \(inputs: 'input'\); name it with --input/,
+      );
+      expectOneLineError(
+        runCli(['eval', TINY_LM, '--task', 'lm', '--data', LM_HELDOUT, '--output', 'nope']),
+        /no numeric output 'nope' to read logits from/,
+      );
     });
   });
 });
