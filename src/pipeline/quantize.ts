@@ -7,24 +7,26 @@ import type { EstimatorName } from '../calibrate/estimators.js';
 import { requiredInputs } from '../data/model-inputs.js';
 import { openSampleSource, type SampleSource } from '../data/sample-source.js';
 import { cloneModel } from '../onnx/clone.js';
-import { inferDtypes } from '../onnx/infer-dtypes.js';
+import { type DtypeMap, inferDtypes } from '../onnx/infer-dtypes.js';
 import type { Model } from '../onnx/model.js';
+import type { TensorSink } from '../onnx/tensor-sink.js';
 import { quantizeDynamic } from '../passes/dynamic/quantize-dynamic.js';
 import { convertToFloat16, type Fp16Report } from '../passes/fp16/convert.js';
 import { type NodeOutcome, nodeOutcome } from '../passes/pass-report.js';
 import { prepareModel, type PrepareReport } from '../passes/prepare/prepare-model.js';
 import { type EmitOptions, type EmitReport, emitQdq } from '../passes/qdq/emit.js';
 import { OP_RULES } from '../passes/qdq/op-rules.js';
-import { planStatic, type QuantPlan } from '../passes/qdq/plan.js';
+import { type PlanOptions, planStatic, type QuantPlan } from '../passes/qdq/plan.js';
 import { quantizeWeightOnly, type WeightOnlyReport } from '../passes/weight-only/quantize-weight-only.js';
 import { qdqToQOperator, type QOperatorReport } from '../passes/qoperator/convert.js';
 import type { ProgressCallback } from '../progress.js';
+import type { ScaleZeroPoint } from '../quant/qparams.js';
 import { evaluateConstants } from '../runtime/evaluate-constants.js';
 import { cpuFeatures } from '../runtime/latency.js';
 import type { RuntimeOptions } from '../runtime/session.js';
 import { calibrate } from './calibrate.js';
 import { easyQuant } from './easyquant.js';
-import { measureLayerSpeed, type SpeedDecision } from './speed-plan.js';
+import { chooseFastestPlan, measureLayerSpeed, type SpeedDecision } from './speed-plan.js';
 import { type Verification, verifyQuantized } from './verify.js';
 import { writeCalibrationTable } from '../io/calibration-table.js';
 import type { QuantizeOptions } from './options.js';
@@ -46,6 +48,8 @@ export interface QuantizeRequest extends QuantizeOptions {
   calibBatch?: number;
   /** ONNX Runtime settings for the sessions quantization runs (calibration, constant folding). */
   runtime?: RuntimeOptions;
+  /** Weight-only: where quantized weights go as they are made, for models larger than memory. */
+  weightSink?: TensorSink;
   onProgress?: ProgressCallback;
   /** The machine the defaults are chosen for; detected when absent. */
   host?: HostInfo;
@@ -65,6 +69,8 @@ export interface QuantizeReport {
   calibrationTable?: string[];
   /** Speed-aware targets: each layer's INT8 speed-up in the target runtime, and whether it stayed float. */
   speed?: SpeedDecision[];
+  /** Speed-aware targets: whole-model INT8 speed-up for each number of layers kept float that was tried. */
+  speedChecks?: { keptFloat: number; speedup: number }[];
   /** EasyQuant: each tuned layer's output cosine before and after the search. */
   easyquant?: { node: string; before: number; after: number }[];
   qoperator?: QOperatorReport;
@@ -119,7 +125,7 @@ export async function quantize(model: Model, req: QuantizeRequest = {}): Promise
       await quantizeStatic(model, work, req, options, report);
       break;
     case 'weight-only':
-      quantizeWeights(work, options, report);
+      quantizeWeights(work, options, report, req.weightSink);
       break;
   }
   work.setMetadata('quantkit.quantization', JSON.stringify(describe(options)));
@@ -155,31 +161,11 @@ async function quantizeStatic(
   }
   const source = await openCalibration(work, req, options);
   report.notes.push(...source.notes);
-  if (options.profile.speedAware) {
-    const batch = await firstBatch(source, options.batchSize);
-    const decisions = await measureLayerSpeed(work, plan, dtypes, batch, {
-      runtime: { ...req.runtime, backend: runtimeBackend(options) },
-      onProgress: req.onProgress,
-    });
-    report.speed = decisions;
-    const slower = decisions.filter((d) => d.keptFloat).map((d) => d.node);
-    for (const d of decisions.filter((x) => x.keptFloat)) {
-      report.notes.push(
-        `${d.node} (${d.opType}) stays in float: INT8 ran ${d.speedup.toFixed(2)}× the float speed on ${options.target}`,
-      );
-    }
-    if (slower.length > 0) {
-      plan = planStatic(work, dtypes, {
-        ...planOptions,
-        filter: {
-          ...planOptions.filter,
-          excludeNodes: [...(planOptions.filter.excludeNodes ?? []), ...slower],
-        },
-      });
-    }
-  }
-  recordPlan(report, plan);
-  const names = [...plan.activations.values()].filter((a) => !a.sameAs && !a.fixedRange).map((a) => a.name);
+  // Speed-aware targets may later drop layers from the plan, which can turn a value that shared its
+  // producer's scale into one that needs its own: calibrate those too.
+  const names = [...plan.activations.values()]
+    .filter((a) => !a.fixedRange && (options.profile.speedAware || !a.sameAs))
+    .map((a) => a.name);
   const method: EstimatorName = options.calibMethod === 'easyquant' ? 'minmax' : options.calibMethod;
   const target = { type: options.activationType, symmetric: options.symmetricActivations };
   const cal = await calibrate(work, names, dtypes, source, {
@@ -199,6 +185,9 @@ async function quantizeStatic(
   report.notes.push(...cal.warnings);
   let params = cal.params;
   let weightParams: EmitOptions['weightParams'];
+  if (options.profile.speedAware)
+    plan = await speedAwarePlan(work, plan, dtypes, planOptions, cal.params, source, req, options, report);
+  recordPlan(report, plan);
   if (options.calibMethod === 'easyquant') {
     const eq = await easyQuant(work, plan, dtypes, cal.ranges, source, {
       activationType: options.activationType,
@@ -212,15 +201,7 @@ async function quantizeStatic(
     weightParams = eq.weights;
     report.easyquant = eq.layers;
   }
-  report.emit = emitQdq(work, plan, params, {
-    activationType: options.activationType,
-    symmetricActivations: options.symmetricActivations,
-    weightType: options.weightType,
-    symmetricWeights: options.symmetricWeights,
-    reduceRange: options.reduceRange,
-    dedicatedPairs: options.profile.dedicatedPairs,
-    weightParams,
-  });
+  report.emit = emitQdq(work, plan, params, { ...emitOptions(options), weightParams });
   if (options.format === 'qoperator') {
     report.qoperator = qdqToQOperator(work);
     for (const k of report.qoperator.kept) report.notes.push(`${k.node}: left in QDQ form (${k.reason})`);
@@ -242,9 +223,14 @@ async function quantizeStatic(
 /** The layers whose fusion into integer kernels verification checks. */
 const LAYERS = new Set(['Conv', 'ConvTranspose', 'MatMul', 'Gemm']);
 
-function quantizeWeights(work: Model, options: ResolvedOptions, report: QuantizeReport): void {
+function quantizeWeights(
+  work: Model,
+  options: ResolvedOptions,
+  report: QuantizeReport,
+  sink: TensorSink | undefined,
+): void {
   const { filter, ...settings } = options.weightOnly!;
-  const w = quantizeWeightOnly(work, { ...settings, ...filter });
+  const w = quantizeWeightOnly(work, { ...settings, ...filter, sink });
   report.weightOnly = w;
   recordOutcomes(report, w);
   if (!w.nodes.some((n) => n.done)) {
@@ -298,6 +284,62 @@ function recordOutcomes(report: QuantizeReport, pass: { nodes: NodeOutcome[] }):
   }
 }
 
+/**
+ * Keeps float the layers INT8 would slow down on this target: each layer timed alone, then the whole
+ * model checked against FP32 (see speed-plan.ts). Calibration covered every planned layer, so any
+ * subset can be written with the ranges already measured.
+ */
+async function speedAwarePlan(
+  work: Model,
+  plan: QuantPlan,
+  dtypes: DtypeMap,
+  planOptions: PlanOptions,
+  params: ReadonlyMap<string, ScaleZeroPoint>,
+  source: SampleSource,
+  req: QuantizeRequest,
+  options: ResolvedOptions,
+  report: QuantizeReport,
+): Promise<QuantPlan> {
+  const runtime: RuntimeOptions = { ...req.runtime, backend: runtimeBackend(options), threads: 1 };
+  const batch = await firstBatch(source, options.batchSize);
+  const decisions = await measureLayerSpeed(work, plan, dtypes, batch, {
+    runtime,
+    onProgress: req.onProgress,
+  });
+  const planWithout = (model: Model, keptFloat: readonly string[]) =>
+    planStatic(model, dtypes, {
+      ...planOptions,
+      filter: {
+        ...planOptions.filter,
+        excludeNodes: [...(planOptions.filter.excludeNodes ?? []), ...keptFloat],
+      },
+    });
+  const build = (keptFloat: readonly string[]) => {
+    const candidate = cloneModel(work);
+    emitQdq(candidate, planWithout(candidate, keptFloat), params, emitOptions(options));
+    return candidate;
+  };
+  const choice = await chooseFastestPlan(work, decisions, build, batch, runtime, req.onProgress);
+  const kept = new Set(choice.keptFloat);
+  report.speed = decisions.map((d) => ({ ...d, keptFloat: kept.has(d.node) }));
+  report.speedChecks = choice.tried;
+  for (const d of report.speed.filter((x) => x.keptFloat)) {
+    const alone = `on ${options.target}, INT8 ran ${d.speedup.toFixed(2)}× its float speed`;
+    const reason =
+      d.speedup < 1 ? alone : `${alone} alone, but the whole model was faster with it in float`;
+    const node = [...plan.nodes].find((n) => n.name === d.node)!;
+    report.nodes.push(nodeOutcome(node, node.graph!, false, reason));
+    report.notes.push(`${d.node} (${d.opType}) stays in float: ${reason}`);
+  }
+  const last = choice.tried[choice.tried.length - 1];
+  if (last && last.speedup < 1) {
+    report.notes.push(
+      `on ${options.target} no quantized variant of this model beat FP32; the fastest found is kept`,
+    );
+  }
+  return kept.size > 0 ? planWithout(work, choice.keptFloat) : plan;
+}
+
 /** The runtime a target runs its models on, for measurements. */
 function runtimeBackend(o: ResolvedOptions): 'native' | 'wasm' {
   return o.profile.runtime === 'ort-wasm' ? 'wasm' : 'native';
@@ -306,6 +348,17 @@ function runtimeBackend(o: ResolvedOptions): 'native' | 'wasm' {
 async function firstBatch(source: SampleSource, size: number) {
   for await (const batch of source.batches(size)) return batch;
   throw new QuantkitError('the calibration data holds no samples');
+}
+
+function emitOptions(o: ResolvedOptions): EmitOptions {
+  return {
+    activationType: o.activationType,
+    symmetricActivations: o.symmetricActivations,
+    weightType: o.weightType,
+    symmetricWeights: o.symmetricWeights,
+    reduceRange: o.reduceRange,
+    dedicatedPairs: o.profile.dedicatedPairs,
+  };
 }
 
 function filterOf(o: ResolvedOptions) {

@@ -99,14 +99,15 @@ function signature(node: Node, shape: readonly number[]): string {
 }
 
 /**
- * Float kernel vs fused integer kernel on the same input: the quantized model takes and returns uint8,
- * as the layer would inside a quantized network. Per-tensor scales suffice to time the kernels.
+ * The layer as it would run inside a quantized network, both ways: the fused integer kernel (uint8 in
+ * and out), or the float kernel plus the conversions around it. Per-tensor scales suffice for timing.
  */
 async function timeLayer(node: Node, x: NdArray, runtime: RuntimeOptions): Promise<number> {
   const g = node.graph!;
   const weight = g.findInitializer(node.inputs[1])!;
   const bias = node.inputs[2] ? g.findInitializer(node.inputs[2]) : undefined;
   const attributes = node.attributes().map((a) => new Attribute(a.proto, a.tensors, a.graphs));
+  const scalar = (name: string, v: number) => Tensor.fromArray(name, 'float32', [], Float32Array.of(v));
   const floatModel = makeModel(
     makeGraph({
       nodes: [new Node(node.opType, ['x', 'w', ...(bias ? ['b'] : [])], ['y'], { attributes })],
@@ -116,7 +117,6 @@ async function timeLayer(node: Node, x: NdArray, runtime: RuntimeOptions): Promi
     }),
     { opsets: { '': 17 } },
   );
-  const scalar = (name: string, v: number) => Tensor.fromArray(name, 'float32', [], Float32Array.of(v));
   const int8Weight = Tensor.fromArray(
     'w_q',
     'int8',
@@ -149,26 +149,97 @@ async function timeLayer(node: Node, x: NdArray, runtime: RuntimeOptions): Promi
     }),
     { opsets: { '': 17 } },
   );
-  const [fr, qr] = [await Runner.create(floatModel, runtime), await Runner.create(quantModel, runtime)];
+  const fr = await Runner.create(floatModel, runtime);
+  const y = (await fr.run({ x })).y as NdArray;
+  // Kept float between quantized neighbours, a layer also pays for dequantizing its input and
+  // quantizing its output; timed apart, since ONNX Runtime would quantize a float layer's weights
+  // itself if it sat between a DequantizeLinear and a QuantizeLinear in one model.
+  const conversions = makeModel(
+    makeGraph({
+      nodes: [
+        new Node('DequantizeLinear', ['x_q', 's', 'z'], ['x']),
+        new Node('QuantizeLinear', ['y', 's', 'z'], ['y_q']),
+      ],
+      inputs: [makeValueInfo('x_q', 'uint8', x.shape), makeValueInfo('y', 'float32', y.shape)],
+      outputs: [makeValueInfo('x', 'float32'), makeValueInfo('y_q', 'uint8')],
+      initializers: [scalar('s', 0.05), Tensor.fromArray('z', 'uint8', [], Uint8Array.of(128))],
+    }),
+    { opsets: { '': 17 } },
+  );
+  const [cr, qr] = [await Runner.create(conversions, runtime), await Runner.create(quantModel, runtime)];
   try {
     const xq: NdArray = { dtype: 'uint8', shape: x.shape, data: new Uint8Array(x.data.length).fill(140) };
-    const feeds: Record<string, NdArray>[] = [{ x }, { x_q: xq }];
+    const feeds: Record<string, NdArray>[] = [{ x }, { x_q: xq, y }, { x_q: xq }];
     const times = await measureLatency(
-      [
-        { run: (f: Record<string, NdArray>[]) => fr.run(f[0]) },
-        { run: (f: Record<string, NdArray>[]) => qr.run(f[1]) },
-      ],
+      [fr, cr, qr].map((r, i) => ({ run: (f: Record<string, NdArray>[]) => r.run(f[i]) })),
       feeds,
       { runs: 15, warmup: 2 },
     );
-    return median(times[0].cpu) / median(times[1].cpu);
+    return (median(times[0].cpu) + median(times[1].cpu)) / median(times[2].cpu);
   } finally {
-    await fr.release();
-    await qr.release();
+    for (const r of [fr, cr, qr]) await r.release();
   }
 }
 
 function median(xs: ArrayLike<number>): number {
   const s = Float64Array.from(xs).sort();
   return s[s.length >> 1];
+}
+
+/**
+ * A candidate must beat FP32 by this much to be taken without trying more float layers: timings of
+ * small models vary by ±5% from run to run, and "never slower than FP32" must hold on the next run too.
+ */
+const CLEARLY_NOT_SLOWER = 1.05;
+
+export interface PlanChoice {
+  /** Layers kept float, in the order they were given up. */
+  keptFloat: string[];
+  /** Whole-model INT8 speed-up over FP32 measured for each candidate tried, in order. */
+  tried: { keptFloat: number; speedup: number }[];
+}
+
+/**
+ * Per-layer timings miss what happens between layers (layout changes, conversions at float/INT8
+ * boundaries), so the plan they suggest is checked as a whole: the quantized model is timed against
+ * FP32 in the target runtime, and while it is slower, more layers — slowest INT8 first — are kept
+ * float. The first candidate clearly faster than FP32 wins; if none is, the fastest one does.
+ */
+export async function chooseFastestPlan(
+  fp32: Model,
+  decisions: readonly SpeedDecision[],
+  build: (keptFloat: readonly string[]) => Model,
+  batch: Record<string, NdArray>,
+  runtime: RuntimeOptions,
+  onProgress?: ProgressCallback,
+): Promise<PlanChoice> {
+  const order = [...decisions].sort((a, b) => a.speedup - b.speedup).map((d) => d.node);
+  const initial = decisions.filter((d) => d.keptFloat).length;
+  const steps = [
+    ...new Set([initial, ...[0.25, 0.5, 0.75, 1].map((f) => Math.max(initial, Math.ceil(f * order.length)))]),
+  ];
+  const reference = await Runner.create(fp32, runtime);
+  const tried: PlanChoice['tried'] = [];
+  let best = { count: initial, speedup: -Infinity };
+  try {
+    for (const [i, count] of steps.entries()) {
+      const runner = await Runner.create(build(order.slice(0, count)), runtime);
+      try {
+        const times = await measureLatency([reference, runner], batch, { runs: 20, warmup: 2 });
+        const speedup = median(times[0].cpu) / median(times[1].cpu);
+        tried.push({ keptFloat: count, speedup });
+        if (speedup > best.speedup) best = { count, speedup };
+        onProgress?.({ stage: 'speed check (whole model)', done: i + 1, total: steps.length });
+        if (speedup >= CLEARLY_NOT_SLOWER) {
+          best = { count, speedup };
+          break;
+        }
+      } finally {
+        await runner.release();
+      }
+    }
+  } finally {
+    await reference.release();
+  }
+  return { keptFloat: order.slice(0, best.count), tried };
 }
