@@ -16,6 +16,14 @@ export { evaluate, type EvaluateOptions } from './evaluate/evaluate.js';
 export type { Evaluation, Comparison, LatencyFigures, ModelFigures } from './evaluate/result.js';
 export { measureLatency, cpuFeatures, type CpuFeatures } from './runtime/latency.js';
 export type { ProgressCallback, ProgressEvent } from './progress.js';
+export { verifyQuantized, type Verification, type VerifyOptions } from './pipeline/verify.js';
+export type { SpeedDecision } from './pipeline/speed-plan.js';
+export type { LmMetrics, LmFigures } from './evaluate/perplexity.js';
+
+// Targets
+export { TARGETS, resolveTarget, targetNames, type ResolvedTarget } from './targets/registry.js';
+export type { TargetProfile } from './targets/profile.js';
+export { tensorRtViolations } from './targets/tensorrt-rules.js';
 
 // Data
 export {
@@ -37,6 +45,8 @@ export { convertToFloat16, type Fp16Report } from './passes/fp16/convert.js';
 export { planStatic, type QuantPlan } from './passes/qdq/plan.js';
 export { emitQdq } from './passes/qdq/emit.js';
 export { qdqToQOperator } from './passes/qoperator/convert.js';
+export { quantizeWeightOnly, type WeightOnlyReport } from './passes/weight-only/quantize-weight-only.js';
+export type { WeightOnlyOptions } from './passes/weight-only/options.js';
 export { exposeValues } from './passes/expose-values.js';
 export { inferDtypes } from './onnx/infer-dtypes.js';
 export { cloneModel } from './onnx/clone.js';
