@@ -3,11 +3,17 @@ import { describeMachine } from './env.js';
 import { benchIo } from './io.js';
 import { benchPtq } from './ptq.js';
 import { benchTargets } from './targets.js';
+import { benchTraining } from './training.js';
+import { benchWeightOnly } from './weight-only.js';
+import { benchWeightOnlyStreaming } from './weight-only-streaming.js';
 
 const BENCHES: Record<string, () => void | Promise<void>> = {
   io: benchIo,
   ptq: benchPtq,
   targets: benchTargets,
+  training: benchTraining,
+  'weight-only': benchWeightOnly,
+  'weight-only-streaming': benchWeightOnlyStreaming,
 };
 
 const wanted = process.argv.slice(2);

@@ -1,7 +1,8 @@
 /**
  * `npm run demo`: quantkit's main job on the bundled example — a residual CNN with BatchNorm trained on
  * Fashion-MNIST — quantized several ways, each result measured in ONNX Runtime on 2,000 test images
- * against the FP32 model: accuracy, size and speed.
+ * against the FP32 model: accuracy, size and speed. Then the bundled language model quantized
+ * weight-only with each algorithm, by perplexity (lm-demo.ts).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,6 +17,7 @@ import { quantize, type QuantizeRequest } from '../src/pipeline/quantize.js';
 import { recordBatches } from '../src/data/batches.js';
 import { cpuFeatures } from '../src/runtime/latency.js';
 import { fashionMnist, MODELS } from './fmnist.js';
+import { languageModelTable } from './lm-demo.js';
 
 const RUNS: { label: string; request: QuantizeRequest }[] = [
   { label: 'static QDQ · minmax (default)', request: {} },
@@ -67,6 +69,7 @@ try {
       console.log(`${label}: ${report.notes.filter((n) => n.includes('stays')).join('; ')}`);
   }
   console.log(table(rows, ['model', 'top-1', 'Δ vs FP32', 'size', 'speed vs FP32']));
+  await languageModelTable(dir);
   console.log(`\n(${((performance.now() - started) / 1000).toFixed(0)} s)`);
 } finally {
   fp32.dispose();

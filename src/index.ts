@@ -25,6 +25,64 @@ export { TARGETS, resolveTarget, targetNames, type ResolvedTarget } from './targ
 export type { TargetProfile } from './targets/profile.js';
 export { tensorRtViolations } from './targets/tensorrt-rules.js';
 
+// Analysis: per-layer error, sensitivity, mixed precision, reports
+export {
+  debugQuantized,
+  type DebugResult,
+  type DebugOptions,
+  type TensorError,
+  type ErrorFigures,
+} from './analysis/debug.js';
+export type { WeightError } from './analysis/weight-error.js';
+export type { Sensitivity } from './analysis/sensitivity.js';
+export type { CandidateMetrics } from './analysis/reference-run.js';
+export type {
+  MixedPrecisionReport,
+  MixedPrecisionRequest,
+  LayerPrecision,
+  Precision,
+} from './pipeline/mixed-precision.js';
+export { debugReportDocument, debugSections } from './analysis/report-debug.js';
+export {
+  sensitivityReportDocument,
+  sensitivitySections,
+  mixedPrecisionSections,
+} from './analysis/report-sensitivity.js';
+export type { ReportDocument, ReportSection } from './report/document.js';
+export { renderHtmlReport } from './report/html.js';
+export { quantizeReportDocument, type QuantizeRun } from './report/quantize-report.js';
+export { reportSubtitle } from './report/subtitle.js';
+export { checkReportPath, writeHtmlReport } from './io/html-report.js';
+
+// Gradients (the training engine's core)
+export {
+  buildGradientModel,
+  registerGradient,
+  type GradientRequest,
+  type GradientModel,
+  type GradientRule,
+  type GradientContext,
+  type EmitOptions as GradientEmitOptions,
+} from './autodiff/gradient-model.js';
+export {
+  toTrainingBatchNorm,
+  type BatchNormStatistics,
+  type TrainingBatchNorm,
+} from './autodiff/batchnorm-training.js';
+
+// Training and quantization-aware training
+export { quantizeAwareTraining, type QatRequest, type QatReport, type QatResult } from './training/qat.js';
+export { trainModel, type TrainModelRequest, type TrainModelReport } from './training/train-model.js';
+export { train, type TrainOptions, type TrainResult, type TrainLog } from './training/trainer.js';
+export { loadTrainData, type TrainData } from './training/train-data.js';
+export { createOptimizer, type OptimizerName, type OptimizerSettings } from './training/optim/create.js';
+export type { Optimizer, Parameter } from './training/optim/optimizer.js';
+export { learningRate, type Schedule, type ScheduleKind } from './training/schedule.js';
+export { serializeCheckpoint, parseCheckpoint, type Checkpoint } from './training/checkpoint.js';
+export { saveCheckpoint, loadCheckpoint } from './io/checkpoint-file.js';
+export { FAKE_QUANT_DOMAIN, FAKE_QUANT_OP, defineFakeQuant } from './training/fake-quant/function.js';
+export { registerFakeQuantGradient, type ScaleLearning } from './training/fake-quant/gradient.js';
+
 // Data
 export {
   openSampleSource,
@@ -34,6 +92,8 @@ export {
 } from './data/sample-source.js';
 export { requiredInputs, type ModelInput } from './data/model-inputs.js';
 export { readLabels } from './data/labels.js';
+export { openTextSource, type TextSourceOptions } from './data/text-data.js';
+export { readTokenizer, type TextTokenizer } from './data/tokenizer-file.js';
 export { readNpy, readNpz, writeNpy, writeNpz } from './data/npy-file.js';
 export { parseNpy, serializeNpy } from './tensor/npy.js';
 export { parseNpz, serializeNpz } from './tensor/npz.js';
@@ -47,6 +107,13 @@ export { emitQdq } from './passes/qdq/emit.js';
 export { qdqToQOperator } from './passes/qoperator/convert.js';
 export { quantizeWeightOnly, type WeightOnlyReport } from './passes/weight-only/quantize-weight-only.js';
 export type { WeightOnlyOptions } from './passes/weight-only/options.js';
+export {
+  quantizeWeightOnlyCalibrated,
+  type WeightCalibration,
+} from './passes/weight-only/quantize-calibrated.js';
+export type { CalibratedWeights } from './passes/weight-only/quantize-weight-only.js';
+export { gptq, type GptqOptions } from './algorithms/gptq.js';
+export { awqSearch, awqClip, clippedRtn, type AwqEvaluator } from './algorithms/awq.js';
 export { exposeValues } from './passes/expose-values.js';
 export { inferDtypes } from './onnx/infer-dtypes.js';
 export { cloneModel } from './onnx/clone.js';
@@ -83,6 +150,8 @@ export {
   type Piece,
 } from './onnx/encode.js';
 export { MemorySource, type ByteSource, type SourceRange } from './onnx/byte-source.js';
+export type { TensorSink } from './onnx/tensor-sink.js';
+export { SpillFile, spillFileFor } from './io/spill-file.js';
 export { summarizeModel, type ModelSummary } from './onnx/summary.js';
 
 // Tensors

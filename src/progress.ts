@@ -10,6 +10,8 @@ export interface ProgressEvent {
   done: number;
   /** Units the stage will do, when known in advance. */
   total?: number;
+  /** A short status shown beside the count, e.g. training's running loss and accuracy. */
+  detail?: string;
 }
 
 export type ProgressCallback = (e: ProgressEvent) => void;

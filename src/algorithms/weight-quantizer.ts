@@ -6,7 +6,11 @@ import type { BlockQuantized } from './blocked-weight.js';
 import { hqq, type HqqOptions } from './hqq.js';
 import { rtn, type RtnRule } from './rtn.js';
 
-export type WeightAlgorithm = 'rtn' | 'hqq';
+/**
+ * 'awq' and 'gptq' need calibration statistics (passes/weight-only/quantize-calibrated.ts): AWQ
+ * rescales the weights and then rounds to nearest here; GPTQ's blocks come from gptq.ts.
+ */
+export type WeightAlgorithm = 'rtn' | 'hqq' | 'awq' | 'gptq';
 
 /**
  * How a symmetric block is scaled (rtn.ts): 'signed-max' (ONNX Runtime's rule, every code used) or

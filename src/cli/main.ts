@@ -2,10 +2,14 @@
 /** The `quantkit` command. Each subcommand lives in its own file and calls the library. */
 import { Command } from 'commander';
 import { isQuantkitError } from '../errors.js';
+import { registerDebug } from './debug.js';
 import { registerEval } from './eval.js';
 import { registerInspect } from './inspect.js';
+import { registerQat } from './qat.js';
 import { registerQuantize } from './quantize.js';
+import { registerSensitivity } from './sensitivity.js';
 import { registerTargets } from './targets.js';
+import { registerTrain } from './train.js';
 
 const program = new Command();
 program
@@ -18,6 +22,10 @@ registerInspect(program);
 registerQuantize(program);
 registerTargets(program);
 registerEval(program);
+registerDebug(program);
+registerSensitivity(program);
+registerTrain(program);
+registerQat(program);
 
 try {
   await program.parseAsync(process.argv);

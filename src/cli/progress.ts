@@ -38,18 +38,19 @@ export function createProgressBar(opts: ProgressBarOptions = {}): ProgressBar {
       bar = new SingleBar({
         stream,
         format:
-          e.total === undefined
+          (e.total === undefined
             ? `${e.stage} {value} | {duration_formatted}`
-            : `${e.stage} [{bar}] {value}/{total} | ETA {eta_formatted}`,
+            : `${e.stage} [{bar}] {value}/{total} | ETA {eta_formatted}`) +
+          (e.detail === undefined ? '' : ' | {detail}'),
         clearOnComplete: true,
         hideCursor: null,
         gracefulExit: true,
       });
-      bar.start(e.total ?? 0, e.done);
+      bar.start(e.total ?? 0, e.done, { detail: e.detail ?? '' });
       return;
     }
     if (e.total !== undefined && e.total !== bar!.getTotal()) bar!.setTotal(e.total);
-    bar!.update(e.done);
+    bar!.update(e.done, { detail: e.detail ?? '' });
   };
   return { onProgress, stop };
 }

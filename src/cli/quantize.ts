@@ -4,10 +4,16 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { describeBlockQuant } from '../algorithms/weight-quantizer.js';
 import { QuantkitError } from '../errors.js';
+import { checkReportPath, writeHtmlReport } from '../io/html-report.js';
 import { loadModel, saveModel } from '../io/model-file.js';
+import { spillFileFor } from '../io/spill-file.js';
 import type { QuantizeOptions } from '../pipeline/options.js';
 import { quantize, type QuantizeReport, type QuantizeRequest } from '../pipeline/quantize.js';
+import { quantizeReportDocument } from '../report/quantize-report.js';
+import { reportSubtitle } from '../report/subtitle.js';
 import { formatBytes } from './format.js';
+import { renderPlan } from './precision-plan.js';
+import { addAnalysis } from './quantize-analysis.js';
 import { createProgressBar } from './progress.js';
 
 interface Flags {
@@ -15,6 +21,9 @@ interface Flags {
   mode?: string;
   format?: string;
   calibData?: string;
+  calibText?: string;
+  tokenizer?: string;
+  calibSeqLen?: string;
   preprocess?: string;
   calibMethod?: string;
   percentile?: string;
@@ -39,6 +48,8 @@ interface Flags {
   asymmetric?: boolean;
   symmetricRule?: string;
   algorithm?: string;
+  damp?: string;
+  actOrder?: boolean;
   keepLmHead?: boolean;
   accuracyLevel?: string;
   externalData?: boolean;
@@ -47,7 +58,15 @@ interface Flags {
   threads?: string;
   config?: string;
   json?: boolean;
+  report?: string;
   quiet?: boolean;
+  keepFloat?: string;
+  float16Fallback?: boolean;
+  maxAccuracyDrop?: string;
+  bitsBudget?: string;
+  evalData?: string;
+  evalLabels?: string;
+  groupDepth?: string;
 }
 
 export function registerQuantize(program: Command): void {
@@ -68,6 +87,12 @@ export function registerQuantize(program: Command): void {
       '--calib-data <path>',
       '.npy (first axis = samples), .npz (one array per input), a folder of those, or of images',
     )
+    .option(
+      '--calib-text <file>',
+      'plain-text calibration for language models: tokenised with --tokenizer, cut into windows',
+    )
+    .option('--tokenizer <file>', "--calib-text: the model's Hugging Face tokenizer.json")
+    .option('--calib-seq-len <n>', "--calib-text: tokens per window (default: the input's fixed length)")
     .option(
       '--preprocess <spec>',
       "images: e.g. 'resize=256,crop=224,mean=0.485:0.456:0.406,std=0.229:0.224:0.225,layout=nchw'",
@@ -107,31 +132,67 @@ export function registerQuantize(program: Command): void {
     .option('--symmetric', 'weight-only: no zero points (default for rtn)')
     .option('--asymmetric', 'weight-only: a zero point per block (default for hqq)')
     .option('--symmetric-rule <rule>', 'weight-only: signed-max (default, as ONNX Runtime) | restricted')
-    .option('--algorithm <name>', 'weight-only: rtn (default) | hqq')
+    .option(
+      '--algorithm <name>',
+      'weight-only: rtn (default) | hqq | awq | gptq (awq and gptq need --calib-data)',
+    )
+    .option(
+      '--damp <fraction>',
+      'weight-only gptq: Hessian damping, a fraction of its mean diagonal (default 0.01)',
+    )
+    .option('--act-order', 'weight-only gptq: quantize input channels by descending activation energy')
     .option('--keep-lm-head', 'weight-only: leave the output projection in float')
     .option('--accuracy-level <n>', 'weight-only: MatMulNBits accuracy_level, 1 fp32 … 4 int8 activations')
     .option('--external-data', 'store the weights in a side file <output>_data')
     .option('--threads <n>', 'ONNX Runtime threads for calibration')
     .option('--config <file>', 'JSON file with any of these options (camelCase keys); flags override it')
     .option('--json', 'print the report as one JSON object')
+    .option('--report <path>', 'also write the report as a self-contained HTML page')
+    .option('--keep-float <n>', 'static: leave the N most sensitive layers in float')
+    .option('--float16-fallback', 'static: layers left in float run in float16 instead of float32')
+    .option(
+      '--max-accuracy-drop <points>',
+      'static: most sensitive layers back to float until the top-1 drop on --eval-data is within this many points',
+    )
+    .option('--bits-budget <bits>', 'static: mix 8- and 4-bit weights per layer to this average (4 to 8)')
+    .option(
+      '--eval-data <path>',
+      'labelled data for --max-accuracy-drop, also used to rank layers by sensitivity',
+    )
+    .option('--eval-labels <path>', '.npy of class ids of the --eval-data samples')
+    .option(
+      '--group-depth <n>',
+      'mixed precision: rank and keep float groups of layers sharing N name segments',
+    )
     .option('--quiet', 'no progress bar')
     .action(async (input: string, flags: Flags) => {
       const output = flags.output;
       refuseOverwritingInput(input, output);
+      if (flags.report) checkReportPath(flags.report);
       const request = { ...readConfig(flags.config), ...fromFlags(flags) };
       const bar = createProgressBar({ quiet: flags.quiet || flags.json });
       const model = loadModel(input);
+      // Large models quantized weight-only keep one layer in memory: each weight goes to disk once made.
+      const sink = request.mode === 'weight-only' ? spillFileFor(model, output) : undefined;
       try {
         const { model: quantized, report } = await quantize(model, {
           ...request,
           verify: flags.verify,
           calibrationTable: flags.calibrationTable,
           onProgress: bar.onProgress,
+          weightSink: sink,
         });
         bar.stop();
+        if (sink) report.notes.push(STREAMED_NOTE);
         const saved = saveModel(quantized, output, { externalData: flags.externalData });
         const before = modelBytes(input, model);
         const after = saved.bytes + (saved.externalData?.bytes ?? 0);
+        if (flags.report) {
+          const subtitle = reportSubtitle(program.version(), new Date());
+          const doc = quantizeReportDocument(report, { input, output, bytes: { before, after }, subtitle });
+          await addAnalysis(doc, model, quantized, report, request);
+          writeHtmlReport(doc, flags.report);
+        }
         if (flags.json) {
           console.log(
             JSON.stringify({ input, output, bytes: { before, after }, ...jsonReport(report) }, null, 2),
@@ -141,6 +202,7 @@ export function registerQuantize(program: Command): void {
         }
       } finally {
         bar.stop();
+        sink?.close();
         model.dispose();
       }
     });
@@ -185,6 +247,8 @@ const CONFIG_KEYS = [
   'format',
   'calibration',
   'preprocess',
+  'tokenizer',
+  'calibSeqLen',
   'calibMethod',
   'percentile',
   'calibSamples',
@@ -205,8 +269,16 @@ const CONFIG_KEYS = [
   'symmetric',
   'symmetricRule',
   'algorithm',
+  'damp',
+  'actOrder',
   'keepLmHead',
   'accuracyLevel',
+  'keepFloat',
+  'float16Fallback',
+  'maxAccuracyDrop',
+  'bitsBudget',
+  'evalData',
+  'evalLabels',
 ];
 
 /** Only the flags given on the command line, so that they override the config file and nothing else. */
@@ -217,7 +289,8 @@ function fromFlags(f: Flags): QuantizeRequest {
   };
   set('mode', f.mode as QuantizeOptions['mode']);
   set('format', f.format);
-  set('calibration', f.calibData);
+  set('calibration', f.calibData ?? f.calibText);
+  Object.assign(out, textCalibration(f));
   set('preprocess', f.preprocess);
   set('calibMethod', f.calibMethod);
   set('percentile', number(f.percentile, '--percentile'));
@@ -241,11 +314,39 @@ function fromFlags(f: Flags): QuantizeRequest {
   set('symmetric', f.symmetric ? true : f.asymmetric ? false : undefined);
   set('symmetricRule', f.symmetricRule);
   set('algorithm', f.algorithm);
+  set('damp', number(f.damp, '--damp'));
+  set('actOrder', f.actOrder);
   set('keepLmHead', f.keepLmHead);
   set('accuracyLevel', integer(f.accuracyLevel, '--accuracy-level'));
+  set('keepFloat', integer(f.keepFloat, '--keep-float'));
+  set('float16Fallback', f.float16Fallback);
+  set('maxAccuracyDrop', number(f.maxAccuracyDrop, '--max-accuracy-drop'));
+  set('bitsBudget', number(f.bitsBudget, '--bits-budget'));
+  set('evalData', f.evalData);
+  set('evalLabels', f.evalLabels);
+  const groupDepth = integer(f.groupDepth, '--group-depth');
+  if (groupDepth !== undefined) out.sensitivity = { groupDepth };
   const threads = integer(f.threads, '--threads');
   if (threads !== undefined) out.runtime = { threads };
   return out;
+}
+
+const STREAMED_NOTE =
+  'weights over 64 MB: each quantized weight went to disk as soon as it was made, one layer in memory at a time';
+
+/** --calib-text's companions; --calib-data drops a tokenizer a config file may set. */
+function textCalibration(f: Flags): QuantizeRequest {
+  if (f.calibText === undefined) {
+    const stray =
+      f.tokenizer !== undefined ? '--tokenizer' : f.calibSeqLen !== undefined ? '--calib-seq-len' : '';
+    if (stray) throw new QuantkitError(`${stray} goes with --calib-text FILE`);
+    return f.calibData === undefined ? {} : { tokenizer: undefined, calibSeqLen: undefined };
+  }
+  if (f.calibData !== undefined) throw new QuantkitError('give --calib-data or --calib-text, not both');
+  if (f.tokenizer === undefined) {
+    throw new QuantkitError("--calib-text needs the model's tokenizer: --tokenizer tokenizer.json");
+  }
+  return { tokenizer: f.tokenizer, calibSeqLen: integer(f.calibSeqLen, '--calib-seq-len') };
 }
 
 function pair(sym: boolean | undefined, asym: boolean | undefined, what: string): boolean | undefined {
@@ -312,6 +413,7 @@ function jsonReport(r: QuantizeReport) {
     qoperator: r.qoperator,
     fp16: r.fp16,
     weightOnly: r.weightOnly,
+    mixedPrecision: r.mixedPrecision,
     nodes: r.nodes,
     notes: r.notes,
     seconds: r.seconds,
@@ -358,6 +460,7 @@ function render(input: string, output: string, r: QuantizeReport, before: number
   }
   lines.push(`  size: ${formatBytes(before)} → ${formatBytes(after)} (${(after / before).toFixed(2)}×)`);
   if (r.verification) lines.push(`  verified: ${verificationLine(r.verification)}`);
+  if (r.mixedPrecision && o.mixedPrecision) lines.push(renderPlan(r.mixedPrecision));
   if (r.notes.length > 0) {
     lines.push('  notes:');
     for (const n of r.notes) lines.push(`    - ${n}`);

@@ -27,7 +27,7 @@ export interface SampleSourceOptions {
   /** Use only the first N samples (`--calib-samples`). */
   limit?: number;
   /** What the data is for, as messages name it. Default 'calibration'. */
-  purpose?: 'calibration' | 'evaluation';
+  purpose?: 'calibration' | 'evaluation' | 'training';
 }
 
 export interface SampleSource {

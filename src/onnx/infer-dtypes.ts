@@ -43,8 +43,9 @@ function inferGraph(g: Graph, types: DtypeMap): void {
   }
 }
 
-const INT64_OUT = new Set(['Shape', 'Size', 'NonZero', 'ArgMax', 'ArgMin']);
-const BOOL_OUT = new Set([
+/** Ops whose outputs are int64 / bool whatever their inputs. */
+export const INT64_OUT: ReadonlySet<string> = new Set(['Shape', 'Size', 'NonZero', 'ArgMax', 'ArgMin']);
+export const BOOL_OUT: ReadonlySet<string> = new Set([
   'Equal',
   'Less',
   'Greater',

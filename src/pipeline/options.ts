@@ -7,7 +7,7 @@ import type { QuantType } from '../quant/types.js';
 
 export type QuantMode = 'static' | 'dynamic' | 'fp16' | 'weight-only';
 export type QuantFormat = 'qdq' | 'qoperator';
-/** Weight-only algorithms; awq and gptq are reserved names, refused until they are implemented. */
+/** Weight-only algorithms; awq and gptq need calibration data. */
 export type WeightOnlyAlgorithm = 'rtn' | 'hqq' | 'awq' | 'gptq';
 export type CalibMethod = 'minmax' | 'ema' | 'percentile' | 'entropy' | 'mse' | 'aciq' | 'admm' | 'easyquant';
 /** A target profile (src/targets); `auto` and `ort-cpu` pick the CPU variant for this machine. */
@@ -48,10 +48,25 @@ export interface QuantizeOptions {
   symmetric?: boolean;
   /** Weight-only, symmetric: 'signed-max' (default, ONNX Runtime's rule) or 'restricted' (DOMAIN.md). */
   symmetricRule?: SymmetricRule;
-  /** Weight-only: 'rtn' (default) or 'hqq'. */
+  /** Weight-only: 'rtn' (default), 'hqq', or 'awq' / 'gptq' (these two need calibration data). */
   algorithm?: WeightOnlyAlgorithm;
   /** Weight-only: leave the output projection (the MatMul/Gemm nearest the first output) in float. */
   keepLmHead?: boolean;
   /** Weight-only, MatMulNBits: the accuracy_level attribute (1 fp32 … 4 int8 activations). */
   accuracyLevel?: number;
+  /** Weight-only GPTQ: damping added to the Hessian's diagonal, as a fraction of its mean (default 0.01). */
+  damp?: number;
+  /** Weight-only GPTQ: quantize input channels by descending Hessian diagonal (static groups). */
+  actOrder?: boolean;
+  /** Static, mixed precision: leave the N most sensitive layers in float. */
+  keepFloat?: number;
+  /** Static, mixed precision: layers left in float run in float16 instead of float32. */
+  float16Fallback?: boolean;
+  /**
+   * Static, mixed precision: the most top-1 accuracy (in points: 0.5 is half a point) the result may
+   * lose on the evaluation data; the most sensitive layers go back to float until it holds.
+   */
+  maxAccuracyDrop?: number;
+  /** Static, mixed precision: average weight bits (4 to 8); layers get 4-bit weights, least sensitive first. */
+  bitsBudget?: number;
 }

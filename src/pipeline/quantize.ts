@@ -6,6 +6,7 @@ import { isQuantkitError, QuantkitError } from '../errors.js';
 import type { EstimatorName } from '../calibrate/estimators.js';
 import { requiredInputs } from '../data/model-inputs.js';
 import { openSampleSource, type SampleSource } from '../data/sample-source.js';
+import { openTextSource } from '../data/text-data.js';
 import { cloneModel } from '../onnx/clone.js';
 import { type DtypeMap, inferDtypes } from '../onnx/infer-dtypes.js';
 import type { Model } from '../onnx/model.js';
@@ -17,6 +18,8 @@ import { prepareModel, type PrepareReport } from '../passes/prepare/prepare-mode
 import { type EmitOptions, type EmitReport, emitQdq } from '../passes/qdq/emit.js';
 import { OP_RULES } from '../passes/qdq/op-rules.js';
 import { type PlanOptions, planStatic, type QuantPlan } from '../passes/qdq/plan.js';
+import type { WeightOnlyOptions } from '../passes/weight-only/options.js';
+import { quantizeWeightOnlyCalibrated } from '../passes/weight-only/quantize-calibrated.js';
 import { quantizeWeightOnly, type WeightOnlyReport } from '../passes/weight-only/quantize-weight-only.js';
 import { qdqToQOperator, type QOperatorReport } from '../passes/qoperator/convert.js';
 import type { ProgressCallback } from '../progress.js';
@@ -26,17 +29,27 @@ import { cpuFeatures } from '../runtime/latency.js';
 import type { RuntimeOptions } from '../runtime/session.js';
 import { calibrate } from './calibrate.js';
 import { easyQuant } from './easyquant.js';
+import { ortWeightCalibration } from './weight-calibration.js';
 import { chooseFastestPlan, measureLayerSpeed, type SpeedDecision } from './speed-plan.js';
 import { type Verification, verifyQuantized } from './verify.js';
+import { applyFloat16Fallback, applyMixedPrecision } from './mixed-precision-step.js';
+import type { MixedPrecisionReport, MixedPrecisionRequest } from './mixed-precision.js';
 import { writeCalibrationTable } from '../io/calibration-table.js';
 import type { QuantizeOptions } from './options.js';
 import { type HostInfo, type ResolvedOptions, resolveOptions } from './resolve.js';
 
-export interface QuantizeRequest extends QuantizeOptions {
+export interface QuantizeRequest extends QuantizeOptions, MixedPrecisionRequest {
   /** Calibration data: a path (.npy, .npz, a folder of them, a folder of images) or an opened source. */
   calibration?: string | SampleSource;
   /** How images become inputs (`--preprocess`). */
   preprocess?: string;
+  /**
+   * The model's tokenizer.json: `calibration` is then a plain-text file, tokenised and cut into windows
+   * of `calibSeqLen` tokens (`--calib-text FILE --tokenizer tokenizer.json`; src/data/text-data.ts).
+   */
+  tokenizer?: string;
+  /** Text calibration: tokens per window; default: the token input's fixed sequence length. */
+  calibSeqLen?: number;
   /**
    * Run the result next to the original in the target runtime on a slice of the calibration data and
    * report fusion, agreement and speed (`report.verification`). The CLI does this unless --no-verify.
@@ -76,6 +89,8 @@ export interface QuantizeReport {
   qoperator?: QOperatorReport;
   fp16?: Fp16Report;
   weightOnly?: WeightOnlyReport;
+  /** Static: the sensitivity ranking and, with a mixed-precision option, the chosen per-layer plan. */
+  mixedPrecision?: MixedPrecisionReport;
   /** One line each: data notes, skipped nodes, warnings. */
   notes: string[];
   seconds: number;
@@ -125,7 +140,7 @@ export async function quantize(model: Model, req: QuantizeRequest = {}): Promise
       await quantizeStatic(model, work, req, options, report);
       break;
     case 'weight-only':
-      quantizeWeights(work, options, report, req.weightSink);
+      await quantizeWeights(work, req, options, report, req.weightSink);
       break;
   }
   work.setMetadata('quantkit.quantization', JSON.stringify(describe(options)));
@@ -201,7 +216,19 @@ async function quantizeStatic(
     weightParams = eq.weights;
     report.easyquant = eq.layers;
   }
+  if (options.mixedPrecision || req.sensitivity) {
+    const setup = {
+      work,
+      dtypes,
+      planOptions,
+      plan,
+      params,
+      emit: { ...emitOptions(options), weightParams },
+    };
+    ({ plan, params, weightParams } = await applyMixedPrecision(setup, source, req, options, report));
+  }
   report.emit = emitQdq(work, plan, params, { ...emitOptions(options), weightParams });
+  if (options.mixedPrecision?.float16) applyFloat16Fallback(work, report);
   if (options.format === 'qoperator') {
     report.qoperator = qdqToQOperator(work);
     for (const k of report.qoperator.kept) report.notes.push(`${k.node}: left in QDQ form (${k.reason})`);
@@ -223,14 +250,18 @@ async function quantizeStatic(
 /** The layers whose fusion into integer kernels verification checks. */
 const LAYERS = new Set(['Conv', 'ConvTranspose', 'MatMul', 'Gemm']);
 
-function quantizeWeights(
+async function quantizeWeights(
   work: Model,
+  req: QuantizeRequest,
   options: ResolvedOptions,
   report: QuantizeReport,
   sink: TensorSink | undefined,
-): void {
+): Promise<void> {
   const { filter, ...settings } = options.weightOnly!;
-  const w = quantizeWeightOnly(work, { ...settings, ...filter, sink });
+  const w =
+    settings.algorithm === 'awq' || settings.algorithm === 'gptq'
+      ? await quantizeCalibratedWeights(work, req, options, { ...settings, ...filter, sink })
+      : quantizeWeightOnly(work, { ...settings, ...filter, sink });
   report.weightOnly = w;
   recordOutcomes(report, w);
   if (!w.nodes.some((n) => n.done)) {
@@ -246,6 +277,22 @@ function quantizeWeights(
   }
 }
 
+/** AWQ and GPTQ: the layers' input statistics from the calibration data, in ONNX Runtime. */
+async function quantizeCalibratedWeights(
+  work: Model,
+  req: QuantizeRequest,
+  options: ResolvedOptions,
+  settings: WeightOnlyOptions,
+): Promise<WeightOnlyReport> {
+  const source = await openCalibration(work, req, options);
+  const cal = ortWeightCalibration(source, options.batchSize, req.runtime, req.onProgress);
+  try {
+    return await quantizeWeightOnlyCalibrated(work, settings, cal);
+  } finally {
+    await cal.close();
+  }
+}
+
 async function openCalibration(
   work: Model,
   req: QuantizeRequest,
@@ -254,6 +301,13 @@ async function openCalibration(
   const c = req.calibration!;
   if (typeof c !== 'string') return c;
   try {
+    if (req.tokenizer !== undefined) {
+      return await openTextSource(c, work.graph, {
+        tokenizer: req.tokenizer,
+        seqLen: req.calibSeqLen,
+        limit: options.calibSamples,
+      });
+    }
     return await openSampleSource(c, requiredInputs(work.graph), {
       preprocess: req.preprocess,
       limit: options.calibSamples,
@@ -325,8 +379,7 @@ async function speedAwarePlan(
   report.speedChecks = choice.tried;
   for (const d of report.speed.filter((x) => x.keptFloat)) {
     const alone = `on ${options.target}, INT8 ran ${d.speedup.toFixed(2)}× its float speed`;
-    const reason =
-      d.speedup < 1 ? alone : `${alone} alone, but the whole model was faster with it in float`;
+    const reason = d.speedup < 1 ? alone : `${alone} alone, but the whole model was faster with it in float`;
     const node = [...plan.nodes].find((n) => n.name === d.node)!;
     report.nodes.push(nodeOutcome(node, node.graph!, false, reason));
     report.notes.push(`${d.node} (${d.opType}) stays in float: ${reason}`);

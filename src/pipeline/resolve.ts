@@ -11,6 +11,7 @@ import { isSignedQuantType, type QuantType, quantTypeBits } from '../quant/types
 import type { TargetProfile } from '../targets/profile.js';
 import { type HostInfo, resolveTarget } from '../targets/registry.js';
 import type { CalibMethod, QuantFormat, QuantMode, QuantizeOptions } from './options.js';
+import { type ResolvedMixedPrecision, resolveMixedPrecision } from './mixed-precision-options.js';
 
 export type { HostInfo } from '../targets/registry.js';
 
@@ -36,6 +37,8 @@ export interface ResolvedOptions {
   keepFloat32Ops: readonly string[];
   /** Weight-only mode's settings; undefined in the other modes. */
   weightOnly: ResolvedWeightOnlyOptions | undefined;
+  /** Mixed-precision settings; undefined when none was asked for. */
+  mixedPrecision: ResolvedMixedPrecision | undefined;
   /** One line per default that depended on the data, the target or the machine. */
   reasons: string[];
   /** Choices known to be slow or lossy on the target, one line each. */
@@ -169,6 +172,7 @@ export function resolveOptions(
     profile,
     keepFloat32Ops: o.keepFloat32Ops ?? [],
     weightOnly: resolveWeightOnly(o, mode, ctx.hasCalibration, reasons),
+    mixedPrecision: resolveMixedPrecision(o, mode, weightType),
     reasons,
     warnings,
   };
@@ -182,6 +186,8 @@ const WEIGHT_ONLY_FLAGS = {
   algorithm: '--algorithm',
   keepLmHead: '--keep-lm-head',
   accuracyLevel: '--accuracy-level',
+  damp: '--damp',
+  actOrder: '--act-order',
 } as const;
 
 /** Weight-only settings (passes/weight-only/options.ts checks them); its flags are refused elsewhere. */
@@ -198,10 +204,15 @@ function resolveWeightOnly(
     if (given) throw new QuantkitError(`${given[1]} applies to --mode weight-only, not to --mode ${mode}`);
     return undefined;
   }
-  if (o.algorithm === 'awq' || o.algorithm === 'gptq') {
-    throw new QuantkitError(`--algorithm ${o.algorithm} is not available in this version; use rtn or hqq`);
+  const calibrated = o.algorithm === 'awq' || o.algorithm === 'gptq';
+  if (calibrated && !hasCalibration) {
+    throw new QuantkitError(
+      `--algorithm ${o.algorithm} learns from the layers' inputs and needs calibration data: --calib-data ` +
+        'IDS.npy (int64 token ids [windows, tokens]) or an .npz with every model input; or use rtn or hqq',
+    );
   }
-  if (hasCalibration) reasons.push('calibration data: not used (rtn and hqq quantize weights without data)');
+  if (hasCalibration && !calibrated)
+    reasons.push('calibration data: not used (rtn and hqq quantize weights without data)');
   const resolved = resolveWeightOnlyOptions({
     bits: o.bits,
     blockSize: o.blockSize,
@@ -211,6 +222,8 @@ function resolveWeightOnly(
     format: o.format,
     keepLmHead: o.keepLmHead,
     accuracyLevel: o.accuracyLevel,
+    gptq:
+      o.damp === undefined && o.actOrder === undefined ? undefined : { damp: o.damp, actOrder: o.actOrder },
     opTypes: o.opTypes,
     excludeOpTypes: o.excludeOpTypes,
     excludeNodes: o.excludeNodes,

@@ -80,22 +80,23 @@ describe('quantkit quantize --mode weight-only', () => {
     });
   });
 
-  it('misuse: reserved algorithms, weight-only flags in other modes, contradictions', () => {
+  it('misuse: calibrated algorithms without data, weight-only flags in other modes, contradictions', () => {
     withTempDir((dir) => {
       const model = savedMlp(dir);
       const out = join(dir, 'o.onnx');
       for (const [flags, message] of [
         [
           ['--mode', 'weight-only', '--algorithm', 'awq'],
-          /--algorithm awq is not available in this version; use rtn or hqq/,
+          /--algorithm awq learns from the layers' inputs and needs calibration data: --calib-data/,
         ],
         [
           ['--mode', 'weight-only', '--algorithm', 'gptq'],
-          /--algorithm gptq is not available in this version/,
+          /--algorithm gptq learns from the layers' inputs and needs calibration data/,
         ],
         [['--mode', 'dynamic', '--bits', '4'], /--bits applies to --mode weight-only, not to --mode dynamic/],
         [['--mode', 'weight-only', '--symmetric', '--asymmetric'], /--symmetric and --asymmetric contradict/],
         [['--mode', 'weight-only', '--block-size', '100'], /--block-size must be a power of two/],
+        [['--mode', 'weight-only', '--damp', '0.1'], /--damp and --act-order are GPTQ settings/],
       ] as const) {
         const r = runCli(['quantize', model, '-o', out, ...flags]);
         assert.equal(r.status, 1, `${flags.join(' ')}: ${r.stdout}`);

@@ -98,14 +98,15 @@ export function emitQdq(
  * as its quantizer does.
  */
 function qdqDomain(model: Model, opts: EmitOptions): string {
-  const wide = [opts.activationType, opts.weightType].some((t) => quantTypeBits(t) !== 8);
+  const given = [...(opts.weightParams?.values() ?? [])].map((p) => p.type);
+  const wide = [opts.activationType, opts.weightType, ...given].some((t) => quantTypeBits(t) !== 8);
   if (!wide || (model.opset('') ?? 0) >= 21) return '';
   model.setOpset('com.microsoft', Math.max(model.opset('com.microsoft') ?? 1, 1));
   return 'com.microsoft';
 }
 
 /** Follows pass-through links to the activation whose scale a value shares. */
-function rootOf(a: ActivationPlan, plan: QuantPlan): string {
+export function rootOf(a: ActivationPlan, plan: QuantPlan): string {
   let cur = a;
   const seen = new Set<string>();
   while (cur.sameAs && !seen.has(cur.name)) {
@@ -140,7 +141,8 @@ function resolveActivations(
   return out;
 }
 
-function weightQParams(w: WeightPlan, opts: EmitOptions): QuantParams {
+/** The parameters a planned weight gets from its own range (QAT starts from the same ones). */
+export function weightQParams(w: WeightPlan, opts: EmitOptions): QuantParams {
   const t = w.graph.initializers.get(w.name)!;
   // QLinearConv needs one zero point shared by all channels: per-channel weights are signed, as in
   // ONNX Runtime's quantizer.

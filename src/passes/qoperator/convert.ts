@@ -108,7 +108,8 @@ const INTEGER_FORMS = new Set([
   'GlobalAveragePool',
 ]);
 
-const PASS_THROUGH = new Set([
+/** Data movement that runs on the integers directly (no operator of its own in QOperator form). */
+export const PASS_THROUGH = new Set([
   'MaxPool',
   'GlobalMaxPool',
   'Reshape',

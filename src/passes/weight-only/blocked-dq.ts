@@ -12,6 +12,7 @@ import { Attribute } from '../../onnx/attribute.js';
 import type { Graph } from '../../onnx/graph.js';
 import { Node } from '../../onnx/node.js';
 import { Tensor } from '../../onnx/tensor.js';
+import type { TensorSink } from '../../onnx/tensor-sink.js';
 import { defaultZeroPoint } from './nbits-layout.js';
 import type { Projection } from './projection.js';
 import { replaceNode } from './replace-node.js';
@@ -27,18 +28,21 @@ export interface BlockedWeight {
  * Adds the weight's initializers and its DequantizeLinear to `owner`, the graph holding the float
  * original, named after `base`. A MatMul in a subgraph reads the result from the outer scope: ONNX
  * Runtime 1.30 fails to load a DequantizeLinear whose integer weight is an outer-scope initializer
- * (its MatMulNBits fusion looks for the weight in the node's own graph).
+ * (its MatMulNBits fusion looks for the weight in the node's own graph). Initializers go through
+ * `sink`, if given.
  */
 export function addBlockedWeight(
   owner: Graph,
   base: string,
   q: BlockQuantized,
   blockSize: number,
+  sink?: TensorSink,
 ): BlockedWeight {
   const { k, n, bits, blocks } = q;
   const middle = defaultZeroPoint(bits);
   const signed = q.zeroPoints.every((z) => z === middle);
-  const type = `${signed ? '' : 'u'}int${bits}` as 'int4' | 'uint4' | 'int8' | 'uint8';
+  // 3-bit codes are stored in 4-bit types (DequantizeLinear has no 3-bit type).
+  const type = `${signed ? '' : 'u'}int${bits === 3 ? 4 : bits}` as 'int4' | 'uint4' | 'int8' | 'uint8';
   const values = signed ? new Int8Array(k * n) : new Uint8Array(k * n);
   const offset = signed ? middle : 0;
   for (let c = 0; c < n; c++) {
@@ -60,7 +64,7 @@ export function addBlockedWeight(
     tensors.push(Tensor.fromArray(owner.uniqueName(`${base}_DQ_zero_points`), type, [blocks, n], zeros));
   let bytes = 0;
   for (const t of tensors) {
-    owner.addInitializer(t);
+    owner.addInitializer(sink ? sink.store(t) : t);
     bytes += t.byteLength;
   }
   const value = owner.uniqueName(`${base}_dequantized`);

@@ -7,6 +7,7 @@ import { Attribute } from '../../onnx/attribute.js';
 import type { Graph } from '../../onnx/graph.js';
 import { Node } from '../../onnx/node.js';
 import { Tensor } from '../../onnx/tensor.js';
+import type { TensorSink } from '../../onnx/tensor-sink.js';
 import { nbitsBlocks, packNBitsWeight, packNBitsZeroPoints } from './nbits-layout.js';
 import type { Projection } from './projection.js';
 import { replaceNode } from './replace-node.js';
@@ -21,8 +22,13 @@ export interface NBitsWeight {
   bytes: number;
 }
 
-/** Adds the weight's MatMulNBits initializers to `owner`, named after `base`. */
-export function addNBitsWeight(owner: Graph, base: string, q: BlockQuantized): NBitsWeight {
+/** Adds the weight's MatMulNBits initializers to `owner`, named after `base` (through `sink`, if given). */
+export function addNBitsWeight(
+  owner: Graph,
+  base: string,
+  q: BlockQuantized,
+  sink?: TensorSink,
+): NBitsWeight {
   const { blocks, blobSize, zeroPointBytes } = nbitsBlocks(q);
   const b = Tensor.fromArray(
     owner.uniqueName(`${base}_Q${q.bits}`),
@@ -38,7 +44,7 @@ export function addNBitsWeight(owner: Graph, base: string, q: BlockQuantized): N
   let bytes = 0;
   for (const t of [b, scales, zeroPoints]) {
     if (!t) continue;
-    owner.addInitializer(t);
+    owner.addInitializer(sink ? sink.store(t) : t);
     bytes += t.byteLength;
   }
   return { b: b.name, scales: scales.name, zeroPoints: zeroPoints?.name, bytes };

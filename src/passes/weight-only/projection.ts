@@ -70,6 +70,14 @@ function transposed(graph: Graph, node: Node, a: string, base: string): string {
   return out;
 }
 
+/** W as [K, N] for a MatMul or Gemm reading the constant `weight` as B, without changing the graph. */
+export function weightMatrix(node: Node, weight: ConstantTensor): Float32Array {
+  const data = weight.tensor.toFloat32();
+  if (node.opType !== 'Gemm') return data;
+  const [rows, cols] = weight.tensor.dims;
+  return gemmMatrix(data, rows, cols, node.getInt('transB', 0) !== 0, node.getFloat('alpha', 1));
+}
+
 /** alpha · (transB ? Bᵀ : B) as [K, N]. */
 function gemmMatrix(
   b: Float32Array,

@@ -15,10 +15,12 @@ import {
 import type { Graph } from '../../onnx/graph.js';
 import type { Model } from '../../onnx/model.js';
 import type { Node } from '../../onnx/node.js';
+import { QuantkitError } from '../../errors.js';
 import { assertFinite } from '../../quant/finite.js';
 import { nodeSelected } from '../node-filter.js';
 import { filterReason, type NodeOutcome, nodeOutcome } from '../pass-report.js';
 import { addBlockedWeight, type BlockedWeight, emitBlockedMatMul } from './blocked-dq.js';
+import { quantizeEmbeddings } from './gather-block-quantized.js';
 import { outputProjections } from './lm-head.js';
 import { addNBitsWeight, emitMatMulNBits, MS_DOMAIN, type NBitsWeight } from './matmul-nbits.js';
 import { applyOpsetChange, opset21Change, type OpsetChange } from './opset-21.js';
@@ -45,8 +47,28 @@ const PROJECTIONS: Record<string, (node: Node, graph: Graph) => Projection | str
   Gemm: gemmProjection,
 };
 
-export function quantizeWeightOnly(model: Model, options: WeightOnlyOptions = {}): WeightOnlyReport {
+/**
+ * How calibrated algorithms (quantize-calibrated.ts) take part: `nodes` limits the pass to these nodes
+ * (the others are left alone and not reported), `quantize` supplies a weight's blocks (undefined: the
+ * data-free quantizer), `note` adds to a rewritten node's line in the report.
+ */
+export interface CalibratedWeights {
+  nodes?: ReadonlySet<Node>;
+  quantize?(node: Node, p: Projection): BlockQuantized | undefined;
+  note?(node: Node): string | undefined;
+}
+
+export function quantizeWeightOnly(
+  model: Model,
+  options: WeightOnlyOptions = {},
+  calibrated?: CalibratedWeights,
+): WeightOnlyReport {
   const o = resolveWeightOnlyOptions(options);
+  if ((o.algorithm === 'awq' || o.algorithm === 'gptq') && !calibrated) {
+    throw new QuantkitError(
+      `${o.algorithm.toUpperCase()} needs calibration data (quantizeWeightOnlyCalibrated, or --calib-data)`,
+    );
+  }
   // Checked before any rewrite, so a model that cannot take the QDQ form is left as it was.
   const opset = o.format === 'qdq' ? opset21Change(model) : undefined;
   const heads = o.keepLmHead ? outputProjections(model.graph) : new Set<Node>();
@@ -54,7 +76,7 @@ export function quantizeWeightOnly(model: Model, options: WeightOnlyOptions = {}
   const report: WeightOnlyReport = { nodes: [], floatBytes: 0, quantizedBytes: 0 };
   for (const { node, graph } of [...model.graph.walk()]) {
     const project = node.isStandard ? PROJECTIONS[node.opType] : undefined;
-    if (!project) continue;
+    if (!project || (calibrated?.nodes && !calibrated.nodes.has(node))) continue;
     const outcome = (done: boolean, note: string) => report.nodes.push(nodeOutcome(node, graph, done, note));
     if (!nodeSelected(node, o.filter)) {
       outcome(false, filterReason(node, o.filter));
@@ -70,12 +92,12 @@ export function quantizeWeightOnly(model: Model, options: WeightOnlyOptions = {}
       continue;
     }
     const weight = cache.get(p.weight, p.form, () => {
-      const q = quantizeMatrix(p, o);
+      const q = calibrated?.quantize?.(node, p) ?? quantizeMatrix(p, o);
       const { owner, tensor } = p.weight;
       const made =
         o.format === 'qoperator'
-          ? addNBitsWeight(owner, tensor.name, q)
-          : addBlockedWeight(owner, tensor.name, q, o.blockSize);
+          ? addNBitsWeight(owner, tensor.name, q, options.sink)
+          : addBlockedWeight(owner, tensor.name, q, o.blockSize, options.sink);
       report.floatBytes += tensor.byteLength;
       report.quantizedBytes += made.bytes;
       return made;
@@ -83,8 +105,12 @@ export function quantizeWeightOnly(model: Model, options: WeightOnlyOptions = {}
     if (p.bias?.replaces) cache.replaced(p.bias.replaces);
     if (o.format === 'qoperator') emitMatMulNBits(graph, node, p, weight as NBitsWeight, o);
     else emitBlockedMatMul(graph, node, p, weight as BlockedWeight);
-    outcome(true, describe(node, p, o));
+    const extra = calibrated?.note?.(node);
+    outcome(true, describe(node, p, o) + (extra ? `; ${extra}` : ''));
   }
+  // Token embeddings are opt-in, as in ONNX Runtime's quantizer; a calibrated pass limited to some nodes skips them.
+  if (!calibrated?.nodes && o.filter.opTypes?.includes('Gather'))
+    quantizeEmbeddings(model, o, options.sink, report);
   cache.dropUnused();
   if (report.nodes.some((n) => n.done)) {
     if (opset) {

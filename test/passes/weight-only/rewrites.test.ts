@@ -166,7 +166,9 @@ describe('weight-only rewrites', () => {
       (e: Error) => e instanceof QuantkitError && /tensor 'w' has NaN/.test(e.message),
     );
     const bad: [WeightOnlyOptions, RegExp][] = [
-      [{ bits: 3 }, /--bits must be 2, 4, 8/],
+      [{ bits: 5 }, /--bits must be 2, 3, 4, 8/],
+      [{ bits: 3 }, /3-bit weights need --format qdq/],
+      [{ algorithm: 'rtn', gptq: { damp: 0.1 } }, /--damp and --act-order are GPTQ settings/],
       [{ blockSize: 48 }, /--block-size must be a power of two from 16 to 256/],
       [{ algorithm: 'hqq', symmetric: true }, /HQQ .* asymmetric: drop --symmetric/],
       [{ format: 'qdq', bits: 2 }, /2-bit weights have no DequantizeLinear type/],
