@@ -12,7 +12,7 @@ import { positiveInt } from './eval.js';
 import { createProgressBar } from './progress.js';
 import {
   addTrainingFlags,
-  logLine,
+  trainLogger,
   nonNegativeNumber,
   oneOf,
   positiveNumber,
@@ -122,13 +122,7 @@ export function registerQat(program: Command): void {
         format: flags.format,
         calibMethod: flags.calibMethod,
         onProgress: bar.onProgress,
-        onLog:
-          flags.quiet || flags.json
-            ? undefined
-            : (e) => {
-                bar.stop();
-                console.log(logLine(e));
-              },
+        onLog: trainLogger(flags, bar),
       };
       const { model: quantized, report } = await quantizeAwareTraining(model, request);
       bar.stop();

@@ -6,7 +6,7 @@ import { trainModel } from '../training/train-model.js';
 import { createProgressBar } from './progress.js';
 import {
   addTrainingFlags,
-  logLine,
+  trainLogger,
   nonNegativeInt,
   type TrainingFlags,
   trainingOptions,
@@ -53,13 +53,7 @@ export function registerTrain(program: Command): void {
         freezeBatchNormAfter: flags.freezeBnAfter,
         foldBatchNorm: flags.foldBatchnorm,
         onProgress: bar.onProgress,
-        onLog:
-          flags.quiet || flags.json
-            ? undefined
-            : (e) => {
-                bar.stop();
-                console.log(logLine(e));
-              },
+        onLog: trainLogger(flags, bar),
       });
       bar.stop();
       const saved = saveModel(trained, flags.output, { externalData: flags.externalData });

@@ -168,7 +168,19 @@ export async function trainingOptions(
   };
 }
 
-export function logLine(e: TrainLog): string {
+/** Prints each log line above the progress bar, unless the output must stay quiet or be JSON. */
+export function trainLogger(
+  flags: { quiet?: boolean; json?: boolean },
+  bar: { stop(): void },
+): ((e: TrainLog) => void) | undefined {
+  if (flags.quiet || flags.json) return undefined;
+  return (e) => {
+    bar.stop();
+    console.log(logLine(e));
+  };
+}
+
+function logLine(e: TrainLog): string {
   const parts = [
     `epoch ${e.epoch.toFixed(2)}`,
     `step ${e.step}`,
