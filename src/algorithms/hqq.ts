@@ -25,8 +25,8 @@
  * weight error, blocks of 32 / 128: asymmetric RTN 0.0808 / 0.0977, ONNX Runtime's float-zero HQQ
  * 0.0759 / 0.0946, this 0.0782 / 0.0941.
  */
-import { encodeValue, rtnBlockParams } from './rtn.js';
-import { allocateBlocks, type BlockQuantized, type BlockShape, weightColumns } from './blocked-weight.js';
+import { quantizeBlocks, rtnBlockParams } from './rtn.js';
+import type { BlockQuantized, BlockShape } from './blocked-weight.js';
 
 export interface HqqOptions {
   /** p of the lp-norm minimised; below 1 it discounts outliers. Default 0.7. */
@@ -44,23 +44,11 @@ const HQQ_DEFAULTS: Required<HqqOptions> = { lpNorm: 0.7, beta: 10, kappa: 1.01,
 /** HQQ of a [K, N] float32 weight (row-major, as a MatMul's B) in blocks along K; always asymmetric. */
 export function hqq(weight: Float32Array, shape: BlockShape, options: HqqOptions = {}): BlockQuantized {
   const opts = { ...HQQ_DEFAULTS, ...options };
-  const q = allocateBlocks(shape);
-  const { k, n, bits, blockSize, blocks, codes, scales, zeroPoints } = q;
-  const columns = weightColumns(weight, k, n);
-  const qmax = 2 ** bits - 1;
-  for (let c = 0; c < n; c++) {
-    for (let b = 0; b < blocks; b++) {
-      const from = c * k + b * blockSize;
-      const to = c * k + Math.min(k, (b + 1) * blockSize);
-      const p = c * blocks + b;
-      rtnBlockParams(columns, from, to, 'asymmetric', bits, q, p);
-      optimizeBlock(columns, from, to, qmax, opts, q, p);
-      const scale = scales[p];
-      const zero = zeroPoints[p];
-      for (let i = from; i < to; i++) codes[i] = encodeValue(columns[i], scale, zero, qmax);
-    }
-  }
-  return q;
+  const qmax = 2 ** shape.bits - 1;
+  return quantizeBlocks(weight, shape, (columns, from, to, q, p) => {
+    rtnBlockParams(columns, from, to, 'asymmetric', shape.bits, q, p);
+    optimizeBlock(columns, from, to, qmax, opts, q, p);
+  });
 }
 
 /** Refines the block's scale and zero point at index `p` in place. */

@@ -82,6 +82,20 @@ export function encodeValue(v: number, scale: number, zero: number, qmax: number
 
 /** RTN of a [K, N] float32 weight (row-major, as a MatMul's B) in blocks along K. */
 export function rtn(weight: Float32Array, shape: BlockShape, rule: RtnRule): BlockQuantized {
+  return quantizeBlocks(weight, shape, (columns, from, to, q, p) =>
+    rtnBlockParams(columns, from, to, rule, shape.bits, q, p),
+  );
+}
+
+/**
+ * Quantizes a [K, N] weight block by block: `fit` sets block `p`'s scale and zero point from the
+ * column-major values in [from, to), then every value is rounded to the nearest code.
+ */
+export function quantizeBlocks(
+  weight: Float32Array,
+  shape: BlockShape,
+  fit: (columns: Float32Array, from: number, to: number, q: BlockQuantized, p: number) => void,
+): BlockQuantized {
   const q = allocateBlocks(shape);
   const { k, n, bits, blockSize, blocks, codes, scales, zeroPoints } = q;
   const columns = weightColumns(weight, k, n);
@@ -91,7 +105,7 @@ export function rtn(weight: Float32Array, shape: BlockShape, rule: RtnRule): Blo
       const from = c * k + b * blockSize;
       const to = c * k + Math.min(k, (b + 1) * blockSize);
       const p = c * blocks + b;
-      rtnBlockParams(columns, from, to, rule, bits, q, p);
+      fit(columns, from, to, q, p);
       const scale = scales[p];
       const zero = zeroPoints[p];
       for (let i = from; i < to; i++) codes[i] = encodeValue(columns[i], scale, zero, qmax);

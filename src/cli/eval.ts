@@ -24,7 +24,7 @@ import { requiredInputs } from '../data/model-inputs.js';
 import { openSampleSource } from '../data/sample-source.js';
 import { evaluate } from '../evaluate/evaluate.js';
 import { lmInputs } from '../evaluate/lm-inputs.js';
-import type { Evaluation, EvaluationTask, LatencyFigures } from '../evaluate/result.js';
+import type { Comparison, Evaluation, EvaluationTask, LatencyFigures } from '../evaluate/result.js';
 import { loadModel } from '../io/model-file.js';
 import type { Model } from '../onnx/model.js';
 import { formatBytes, table } from './format.js';
@@ -179,19 +179,29 @@ function renderClassify(
     'size',
     r.latencyMs ? `latency (batch ${r.latencyMs.batch})` : 'latency',
   ];
-  const keep = header.map((_, i) => i === 0 || rows.some((row) => row[i] !== ''));
-  const pick = (row: readonly string[]) => row.filter((_, i) => keep[i]);
-  const lines = [table(rows.map(pick), pick(header))];
+  const lines = [compactTable(rows, header)];
   const c = r.comparison;
   if (c) {
-    const parts = [`${ratio(c.sizeRatio)} the size`];
-    if (c.speedup !== undefined) parts.push(`${ratio(c.speedup)} the speed${speedWord(c.speedup)}`);
+    const parts = sizeAndSpeed(c);
     if (c.accuracyDelta !== undefined) parts.push(`accuracy ${signed(c.accuracyDelta * 100)} pt`);
     lines.push('', `${basename(path)} vs ${basename(referencePath!)}: ${parts.join(', ')}`);
   }
   const classified = r.accuracy !== undefined || r.agreement !== undefined;
   lines.push('', `${r.samples} samples${classified ? `; classes from output '${r.output}'` : ''}`);
   return [...lines, ...footer(r, notes)].join('\n');
+}
+
+/** The table without the columns no row fills (the model column always stays). */
+function compactTable(rows: readonly string[][], header: readonly string[]): string {
+  const keep = header.map((_, i) => i === 0 || rows.some((row) => row[i] !== ''));
+  const pick = (row: readonly string[]) => row.filter((_, i) => keep[i]);
+  return table(rows.map(pick), pick(header));
+}
+
+function sizeAndSpeed(c: Comparison): string[] {
+  const parts = [`${ratio(c.sizeRatio)} the size`];
+  if (c.speedup !== undefined) parts.push(`${ratio(c.speedup)} the speed${speedWord(c.speedup)}`);
+  return parts;
 }
 
 function renderLm(
@@ -229,17 +239,14 @@ function renderLm(
     'size',
     r.latencyMs ? `latency (batch ${r.latencyMs.batch})` : 'latency',
   ];
-  const keep = header.map((_, i) => i === 0 || rows.some((row) => row[i] !== ''));
-  const pick = (row: readonly string[]) => row.filter((_, i) => keep[i]);
-  const lines = [table(rows.map(pick), pick(header))];
+  const lines = [compactTable(rows, header)];
   const c = r.comparison;
   if (c) {
     const parts: string[] = [];
     if (c.perplexityDelta !== undefined && c.perplexityRatio !== undefined) {
       parts.push(`perplexity ${signed(c.perplexityDelta, 3)} (${ratio(c.perplexityRatio, 4)})`);
     }
-    parts.push(`${ratio(c.sizeRatio)} the size`);
-    if (c.speedup !== undefined) parts.push(`${ratio(c.speedup)} the speed${speedWord(c.speedup)}`);
+    parts.push(...sizeAndSpeed(c));
     lines.push('', `${basename(path)} vs ${basename(referencePath!)}: ${parts.join(', ')}`);
   }
   const perWindow = r.tokens! / r.samples + 1;

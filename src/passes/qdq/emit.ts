@@ -118,10 +118,11 @@ export function rootOf(a: ActivationPlan, plan: QuantPlan): string {
   return cur.name;
 }
 
-function resolveActivations(
+/** Every planned activation's parameters: calibrated, fixed by the op, or shared with its root. */
+export function resolveActivations(
   plan: QuantPlan,
   calibrated: ReadonlyMap<string, ScaleZeroPoint>,
-  opts: EmitOptions,
+  opts: Pick<EmitOptions, 'activationType' | 'symmetricActivations'>,
 ): Map<string, ScaleZeroPoint> {
   const out = new Map<string, ScaleZeroPoint>();
   for (const a of plan.activations.values()) {

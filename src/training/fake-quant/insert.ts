@@ -10,10 +10,10 @@ import type { Model } from '../../onnx/model.js';
 import { Node } from '../../onnx/node.js';
 import { Tensor } from '../../onnx/tensor.js';
 import { makeValueInfo } from '../../onnx/value-info.js';
-import { rootOf } from '../../passes/qdq/emit.js';
+import { resolveActivations, rootOf } from '../../passes/qdq/emit.js';
 import type { BiasPlan, QuantPlan } from '../../passes/qdq/plan.js';
 import { GraphEditor } from '../graph-editor.js';
-import { type QuantParams, qparamsFromRange, type ScaleZeroPoint } from '../../quant/qparams.js';
+import type { QuantParams, ScaleZeroPoint } from '../../quant/qparams.js';
 import { type QuantRange, type QuantType, typeRange } from '../../quant/types.js';
 import { FAKE_QUANT_DOMAIN, FAKE_QUANT_OP, defineFakeQuant } from './function.js';
 import type { ScaleLearning } from './gradient.js';
@@ -56,6 +56,7 @@ export function insertFakeQuant(
   const g = model.graph;
   defineFakeQuant(model);
   const sites = new Map<string, FakeQuantSite>();
+  const resolved = resolveActivations(plan, activationParams, opts);
   for (const w of plan.weights.values()) {
     if (w.graph !== g) throw notInMainGraph(w.name);
     const p = weightParams.get(w.key)!;
@@ -76,13 +77,7 @@ export function insertFakeQuant(
     if (!site) {
       // Fixed-range outputs (Sigmoid, Softmax, …) keep the range the writer gives them, unlearned.
       const fixed = plan.activations.get(root)?.fixedRange;
-      const p = fixed
-        ? qparamsFromRange(fixed[0], fixed[1], {
-            type: opts.activationType,
-            symmetric: opts.symmetricActivations,
-          })
-        : activationParams.get(root);
-      if (!p) throw new Error(`no calibrated range for activation '${root}'`);
+      const p = resolved.get(root)!;
       const range = typeRange(opts.activationType);
       const learn = fixed ? 'none' : opts.learn;
       site = addSite(
@@ -99,7 +94,7 @@ export function insertFakeQuant(
       sites.set(root, site);
     }
     const features = opts.featureCounts.get(a.name) ?? 1;
-    const zp = activationParams.get(root)!.zeroPoint;
+    const zp = resolved.get(root)!.zeroPoint;
     const node = fakeQuantNode(model, a.name, site, lsqScale(features, site.range, zp));
     g.insertOnEdge(a.name, node);
     declareLike(model, node.outputs[0], a.name);
