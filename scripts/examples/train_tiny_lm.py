@@ -290,12 +290,12 @@ def run_ort_check(model_path: str, heldout_path: str, torch_logits_path: str) ->
     return json.loads(out)
 
 
-def write_reference(entry: dict) -> None:
-    """Merged into reference.json under `tiny_lm`, keeping every other key."""
+def write_reference(entry: dict, name: str = NAME) -> None:
+    """Merged into reference.json under `name`, keeping every other key."""
     path = os.path.join(MODELS_DIR, "reference.json")
     with open(path, encoding="utf-8") as f:
         ref = json.load(f)
-    ref[NAME] = entry
+    ref[name] = entry
     tmp = f"{path}.{os.getpid()}.tmp"
     fmnist_data.write_json(tmp, ref)
     with open(tmp, encoding="utf-8") as f:

@@ -9,7 +9,10 @@ import type { Model } from '../onnx/model.js';
 import { blockLossModel, GRAM_LOSS_IO, gramLossModel } from '../passes/weight-only/gram-loss-model.js';
 import type { WeightCalibration } from '../passes/weight-only/quantize-calibrated.js';
 import type { ProgressCallback } from '../progress.js';
+import { QuantkitError } from '../errors.js';
+import type { RuntimeArray } from '../runtime/ort-tensor.js';
 import { Runner, type RuntimeOptions } from '../runtime/session.js';
+import type { NdArray } from '../tensor/ndarray.js';
 
 export interface OrtWeightCalibration extends WeightCalibration {
   /** Releases the sessions kept for AWQ's loss evaluation. */
@@ -47,7 +50,13 @@ export function ortWeightCalibration(
       evaluate(blockLossModel, grams, [blocks, size, size], diffs, [count, blocks, size, n]),
   };
   return {
-    open: (model) => Runner.create(model, runtime),
+    open: async (model) => {
+      const runner = await Runner.create(model, runtime);
+      return {
+        run: async (feeds, fetch) => numeric(await runner.run(feeds, fetch)),
+        release: () => runner.release(),
+      };
+    },
     batches: () => source.batches(batchSize),
     awq: evaluator,
     onProgress,
@@ -55,4 +64,14 @@ export function ortWeightCalibration(
       for (const runner of sessions.values()) await (await runner).release();
     },
   };
+}
+
+/** Layer inputs and the values between segments are numbers; a string tensor there is a model error. */
+function numeric(out: Record<string, RuntimeArray>): Record<string, NdArray> {
+  for (const [name, a] of Object.entries(out)) {
+    if (a.dtype === 'string') {
+      throw new QuantkitError(`'${name}' holds strings: weight-only calibration runs numeric tensors only`);
+    }
+  }
+  return out as Record<string, NdArray>;
 }

@@ -7,6 +7,8 @@
  *   Mul by a constant of one value or one per channel: the constant ÷ s;
  *   MatMul by a constant [K′, K] weight, possibly followed by Add of a constant [K] bias: the weight's
  *   columns and the bias ÷ s;
+ *   Mul of two activations, one of them such a MatMul read by the Mul alone (SwiGLU's
+ *   silu(gate)·up, as AWQ's reference folds LLaMA's down_proj scale into up_proj): that MatMul;
  * otherwise an explicit Mul by 1/s is put in front of the group. Constants that something else also
  * reads are copied, never changed under it.
  */
@@ -89,19 +91,41 @@ function foldIntoProducer(
   }
   if (producer.isStandard && producer.opType === 'Mul') {
     const at = [0, 1].find((i) => channelConstant(graph, producer.inputs[i], k) !== undefined);
-    if (at === undefined) return undefined;
-    divide(channelConstant(graph, producer.inputs[at], k)!, producer, at);
-    return `1/s folded into ${what}`;
+    if (at !== undefined) {
+      divide(channelConstant(graph, producer.inputs[at], k)!, producer, at);
+      return `1/s folded into ${what}`;
+    }
+    // Channel c of a product scales with channel c of either factor.
+    for (const factor of producer.inputs) {
+      const m = graph.producer(factor);
+      if (!m || graph.isGraphOutput(factor) || graph.consumers(factor).length !== 1) continue;
+      const chain = matmulChain(graph, m, k);
+      if (chain) return `${foldIntoColumns(graph, chain, k, s)} (a factor of ${what})`;
+    }
+    return undefined;
   }
   const chain = matmulChain(graph, producer, k);
-  if (!chain) return undefined;
+  return chain ? foldIntoColumns(graph, chain, k, s) : undefined;
+}
+
+function foldIntoColumns(
+  graph: Graph,
+  chain: NonNullable<ReturnType<typeof matmulChain>>,
+  k: number,
+  s: Float32Array,
+): string {
   const w = chain.matmul;
   const weight = constantFloat(graph, w.inputs[1]) as ConstantTensor;
   const [rows] = weight.tensor.dims;
   const data = weight.tensor.toFloat32().slice();
   for (let r = 0; r < rows; r++) for (let c = 0; c < k; c++) data[r * k + c] /= s[c];
   replaceConstant(weight, data, new Set([w]), (n) => w.setInput(1, n));
-  if (chain.add) divide(chain.bias!, chain.add, chain.biasIndex!);
+  const { add, bias, biasIndex } = chain;
+  if (add && bias && biasIndex !== undefined) {
+    replaceConstant(bias, perChannel(bias.tensor.toFloat32(), k, s), new Set([add]), (n) =>
+      add.setInput(biasIndex, n),
+    );
+  }
   return `1/s folded into the output columns of MatMul '${w.name || w.outputs[0]}'`;
 }
 

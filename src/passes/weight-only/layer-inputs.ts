@@ -52,7 +52,7 @@ export class InputStatistics {
   }
 }
 
-interface Outputs {
+export interface StatisticsOutputs {
   gram: string;
   shape: string;
   absSum?: string;
@@ -60,14 +60,18 @@ interface Outputs {
 
 export interface StatisticsModel {
   model: Model;
-  outputs: Map<string, Outputs>;
+  outputs: Map<string, StatisticsOutputs>;
 }
 
-/** A copy of `model` whose only outputs are the statistics of each requested input, per batch. */
+/**
+ * A copy of `model` whose outputs are the statistics of each requested input, per batch, and the
+ * values named in `keep` (a segment's boundary, segment-walker.ts).
+ */
 export function statisticsModel(
   model: Model,
   requests: readonly InputRequest[],
   dtypes: DtypeMap,
+  keep: readonly string[] = [],
 ): StatisticsModel {
   const exposed = exposeValues(
     model,
@@ -83,8 +87,8 @@ export function statisticsModel(
   const copy = exposed.model;
   const g = copy.graph;
   const axesAsInput = (copy.opset('') ?? 1) >= 13;
-  const outputs = new Map<string, Outputs>();
-  g.outputs = [];
+  const outputs = new Map<string, StatisticsOutputs>();
+  g.outputs = keep.map((name) => makeValueInfo(name, dtypes.get(name)));
   for (const r of requests) {
     const source = exposed.outputs.get(r.value)!;
     const name = (what: string) => g.uniqueName(`${r.value}_${what}`);
@@ -98,7 +102,7 @@ export function statisticsModel(
     }
     const rows = name('rows');
     const transposed = name('rows_t');
-    const o: Outputs = { gram: name('gram'), shape: name('rows_count') };
+    const o: StatisticsOutputs = { gram: name('gram'), shape: name('rows_count') };
     g.addNode(new Node('Reshape', [input, shapeConst], [rows]));
     g.addNode(new Node('Transpose', [rows], [transposed], { attributes: [Attribute.ints('perm', [1, 0])] }));
     g.addNode(new Node('MatMul', [transposed, rows], [o.gram]));
@@ -131,22 +135,27 @@ export function statisticsModel(
 
 /** What collecting needs from a runtime session: one batch in, the named outputs back. */
 export interface StatisticsRunner {
-  run(feeds: Record<string, NdArray>, fetch: readonly string[]): Promise<Record<string, { data: unknown }>>;
+  run(feeds: Record<string, NdArray>, fetch: readonly string[]): Promise<Record<string, NdArray>>;
 }
 
-/** Runs every batch through the statistics model and sums its outputs per input. */
+/**
+ * Runs every batch through the statistics model and sums its outputs per input. `also` names further
+ * outputs to fetch, handed to `onBatch` with each batch's results (a segment's boundary values).
+ */
 export async function collectInputStatistics(
   runner: StatisticsRunner,
   batches: AsyncIterable<Record<string, NdArray>>,
   requests: readonly InputRequest[],
-  outputs: ReadonlyMap<string, Outputs>,
+  outputs: ReadonlyMap<string, StatisticsOutputs>,
+  also: readonly string[] = [],
+  onBatch?: (out: Record<string, NdArray>) => void,
 ): Promise<Map<string, InputStatistics>> {
   const stats = new Map(requests.map((r) => [r.value, new InputStatistics(r.k, r.absSum)]));
   const fetch = [...outputs.values()].flatMap((o) => [o.gram, o.shape, ...(o.absSum ? [o.absSum] : [])]);
   let any = false;
   for await (const feeds of batches) {
     any = true;
-    const out = await runner.run(feeds, fetch);
+    const out = await runner.run(feeds, [...fetch, ...also]);
     for (const [value, o] of outputs) {
       const s = stats.get(value)!;
       const gram = out[o.gram].data as Float32Array;
@@ -157,6 +166,7 @@ export async function collectInputStatistics(
         for (let i = 0; i < abs.length; i++) s.absSum[i] += abs[i];
       }
     }
+    onBatch?.(out);
   }
   if (!any) throw new QuantkitError('the calibration data holds no samples');
   return stats;

@@ -111,6 +111,25 @@ describe('AWQ channel scales', () => {
     assert.ok(r.worst < 1e-5, `${r.worst}`);
   });
 
+  it("after SwiGLU's silu(gate)·up: up's output columns; the gate, read by Sigmoid too, is left alone", async () => {
+    const m = model(
+      [
+        new Node('MatMul', ['x', 'wg'], ['g'], { name: 'gate' }),
+        new Node('Sigmoid', ['g'], ['sg']),
+        new Node('Mul', ['g', 'sg'], ['silu']),
+        new Node('MatMul', ['x', 'wu'], ['u'], { name: 'up' }),
+        new Node('Mul', ['silu', 'u'], ['h'], { name: 'glu' }),
+        new Node('MatMul', ['h', 'wd'], ['y'], { name: 'down' }),
+      ],
+      ['y'],
+      [randomTensor('wg', [K, K], 2), randomTensor('wu', [K, K], 3), randomTensor('wd', [K, 8], 4)],
+    );
+    const r = await scaled(m, 'h', ['down']);
+    assert.match(r.note, /output columns of MatMul 'up' \(a factor of Mul 'glu'\)/);
+    assert.equal(r.ops.filter((op) => op === 'Mul').length, 2, 'no Mul inserted');
+    assert.ok(r.worst < 1e-5, `${r.worst}`);
+  });
+
   it('behind a Reshape (nothing to fold into), a Gemm with transB: an inserted Mul', async () => {
     const m = model(
       [

@@ -7,6 +7,7 @@ import { makeGraph, makeModel } from '../../../src/onnx/builders.js';
 import { inferDtypes } from '../../../src/onnx/infer-dtypes.js';
 import { Node } from '../../../src/onnx/node.js';
 import { makeValueInfo } from '../../../src/onnx/value-info.js';
+import type { NdArray } from '../../../src/tensor/ndarray.js';
 import { collectInputStatistics, statisticsModel } from '../../../src/passes/weight-only/layer-inputs.js';
 import { Runner } from '../../../src/runtime/session.js';
 import { randomInput, randomTensor } from '../../helpers/tiny-models.js';
@@ -45,7 +46,11 @@ describe('layer-input statistics', () => {
     );
     const runner = await Runner.create(built.model);
     const batches = recordBatches({ x: { dtype: 'float32', shape: [5, 3, K], data: x } }, 2);
-    const stats = await collectInputStatistics(runner, asAsync(batches), requests, built.outputs);
+    const numeric = {
+      run: async (f: Record<string, NdArray>, k: readonly string[]) =>
+        (await runner.run(f, k)) as Record<string, NdArray>,
+    };
+    const stats = await collectInputStatistics(numeric, asAsync(batches), requests, built.outputs);
     await runner.release();
     for (const [value, f] of [
       ['x', (v: number) => v],
