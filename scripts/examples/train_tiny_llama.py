@@ -19,7 +19,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import warnings
 
 import numpy as np
 import onnx
@@ -31,7 +30,6 @@ import train_tiny_lm as base
 from tiny_llama_model import TinyLlama
 
 NAME = "tiny_llama"
-OPSET = 17
 VOCAB = 512
 CONTEXT = base.CONTEXT  # 128 tokens (about 420 characters)
 D_MODEL = 256
@@ -39,8 +37,6 @@ LAYERS = 3
 HEADS = 4
 HIDDEN = 640
 STEPS = 800
-CALIB_WINDOWS = 128
-HELDOUT_WINDOWS = 64
 MAX_PERPLEXITY = 60.0
 
 SPACE = "\u2581"  # spaces are written as ▁ so that merges ("a b") never contain a space
@@ -130,23 +126,6 @@ def check_with_tokenizers_js(tokenizer_path: str, text: str, expected: np.ndarra
                              f"first difference at {first}")
 
 
-def export(model: TinyLlama) -> onnx.ModelProto:
-    import io
-    buf = io.BytesIO()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        torch.onnx.export(
-            model, (torch.zeros([2, 16], dtype=torch.int64),), buf, opset_version=OPSET,
-            input_names=["input_ids"], output_names=["logits"],
-            dynamic_axes={"input_ids": {0: "batch", 1: "sequence"}, "logits": {0: "batch", 1: "sequence"}},
-        )
-    proto = onnx.load_from_string(buf.getvalue())
-    onnx_export.undo_initializer_dedup(proto)
-    name_weights(proto)
-    onnx.checker.check_model(proto, full_check=True)
-    return proto
-
-
 def name_weights(proto: onnx.ModelProto) -> None:
     """`blocks.0.q_proj.weight` … as stored ([in, out]); the tied head's folded copy becomes `lm_head.weight`."""
     inits = {t.name: t for t in proto.graph.initializer}
@@ -155,13 +134,7 @@ def name_weights(proto: onnx.ModelProto) -> None:
         if weight not in inits or not weight.startswith("onnx::"):
             continue
         path = node.name[1:].rsplit("/", 1)[0].replace("/", ".")
-        name = f"{path}.weight" if path.startswith("blocks") else "lm_head.weight"
-        assert name not in inits, name
-        inits[weight].name = name
-        for other in proto.graph.node:
-            for i, x in enumerate(other.input):
-                if x == weight:
-                    other.input[i] = name
+        base.rename_initializer(proto, inits, weight, f"{path}.weight" if path.startswith("blocks") else "lm_head.weight")
 
 
 def weight_matmuls(proto: onnx.ModelProto) -> list[str]:
@@ -196,9 +169,8 @@ def main() -> int:
           f"({len(text) / len(ids):.2f} characters each), {len(heldout_ids)} held out", flush=True)
 
     rng = np.random.default_rng(base.SEED)
-    calib = base.windows(train_ids, np.sort(rng.choice(len(train_ids) - CONTEXT, CALIB_WINDOWS, replace=False)))
-    stride = (len(heldout_ids) - CONTEXT) // (HELDOUT_WINDOWS - 1)
-    heldout = base.windows(heldout_ids, np.arange(HELDOUT_WINDOWS) * stride)
+    calib = base.windows(train_ids, np.sort(rng.choice(len(train_ids) - CONTEXT, base.CALIB_WINDOWS, replace=False)))
+    heldout = base.windows(heldout_ids, base.heldout_starts(len(heldout_ids)))
     np.save(os.path.join(base.DATA_DIR, "llama-calib.npy"), calib)
     np.save(os.path.join(base.DATA_DIR, "llama-heldout.npy"), heldout)
 
@@ -210,7 +182,7 @@ def main() -> int:
     ppl_calib, _ = base.perplexity(model, calib)
     print(f"  perplexity {ppl:.3f} held out, {ppl_calib:.3f} on llama-calib.npy", flush=True)
 
-    proto = export(model)
+    proto = base.export(model, name_weights)
     matmuls = weight_matmuls(proto)
     model_path = os.path.join(base.MODELS_DIR, f"{NAME}.onnx")
     onnx_export.save(proto, model_path)
@@ -229,7 +201,7 @@ def main() -> int:
                        f"{D_MODEL}, {HEADS} heads, rotary positions, RMSNorm spelled out, SwiGLU MLP of {HIDDEN}, "
                        "no biases), embedding tied to the output projection (exported as its own "
                        "[d_model, vocab] initializer lm_head.weight).",
-        "opset": OPSET,
+        "opset": base.OPSET,
         "input": {"name": "input_ids", "dtype": "int64", "shape": ["batch", "sequence"]},
         "output": {"name": "logits", "dtype": "float32", "shape": ["batch", "sequence", len(vocab)]},
         "maxSequence": CONTEXT,
@@ -237,8 +209,8 @@ def main() -> int:
         "parameters": params,
         "opCounts": onnx_export.op_counts(proto),
         "weightMatMuls": matmuls,
-        "data": {"calibration": f"../data/llama-calib.npy int64 [{CALIB_WINDOWS}, {CONTEXT}], training text",
-                 "heldout": f"../data/llama-heldout.npy int64 [{HELDOUT_WINDOWS}, {CONTEXT}], held-out books"},
+        "data": {"calibration": f"../data/llama-calib.npy int64 [{base.CALIB_WINDOWS}, {CONTEXT}], training text",
+                 "heldout": f"../data/llama-heldout.npy int64 [{base.HELDOUT_WINDOWS}, {CONTEXT}], held-out books"},
         "perplexity": {"heldoutTorch": round(ppl, 5), **({"heldoutOrt": round(ort["perplexity"], 5)} if ort else {}),
                        "calibTorch": round(ppl_calib, 5)},
         "training": {"steps": args.steps, "batchSize": base.BATCH, "peakLr": base.PEAK_LR,

@@ -20,6 +20,7 @@ import sys
 import tempfile
 import time
 import warnings
+from typing import Callable
 
 import numpy as np
 import onnx
@@ -164,7 +165,9 @@ def train(model: TinyLm, train_ids: np.ndarray, steps: int) -> tuple[float, floa
     return time.perf_counter() - start, time.process_time() - cpu_start
 
 
-def export(model: TinyLm) -> onnx.ModelProto:
+def export(model: torch.nn.Module, rename: Callable[[onnx.ModelProto], None] | None = None) -> onnx.ModelProto:
+    """The model as ONNX (input_ids → logits, batch and sequence dynamic), its weights named by `rename`
+    (default: name_weights)."""
     import io
     buf = io.BytesIO()
     with warnings.catch_warnings():
@@ -176,7 +179,7 @@ def export(model: TinyLm) -> onnx.ModelProto:
         )
     proto = onnx.load_from_string(buf.getvalue())
     onnx_export.undo_initializer_dedup(proto)
-    name_weights(proto)
+    (rename or name_weights)(proto)
     onnx.checker.check_model(proto, full_check=True)
     return proto
 
@@ -190,13 +193,17 @@ def name_weights(proto: onnx.ModelProto) -> None:
         weight = node.input[1] if node.op_type == "MatMul" else None
         if weight not in inits or not weight.startswith("onnx::") or not node.name.endswith("/MatMul"):
             continue
-        name = node.name[1:-len("/MatMul")].replace("/", ".") + ".weight"
-        assert name not in inits, name
-        inits[weight].name = name
-        for other in proto.graph.node:
-            for i, x in enumerate(other.input):
-                if x == weight:
-                    other.input[i] = name
+        rename_initializer(proto, inits, weight, node.name[1:-len("/MatMul")].replace("/", ".") + ".weight")
+
+
+def rename_initializer(proto: onnx.ModelProto, inits: dict, old: str, new: str) -> None:
+    """Renames initializer `old` (inits: name → initializer) and every node input reading it."""
+    assert new not in inits, new
+    inits[old].name = new
+    for node in proto.graph.node:
+        for i, x in enumerate(node.input):
+            if x == old:
+                node.input[i] = new
 
 
 def check_graph(proto: onnx.ModelProto) -> dict[str, list[str]]:

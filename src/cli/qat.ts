@@ -1,5 +1,6 @@
 /** `quantkit qat IN.onnx -o OUT.onnx --train-data X --train-labels Y [options]`: quantization-aware training. */
 import type { Command } from 'commander';
+import { addPlacementFlags } from './placement-flags.js';
 import { requiredInputs } from '../data/model-inputs.js';
 import { openSampleSource } from '../data/sample-source.js';
 import { QuantkitError } from '../errors.js';
@@ -67,20 +68,8 @@ export function registerQat(program: Command): void {
       'lsq | pact | none (fixed scales, STE)',
       oneOf(['lsq', 'pact', 'none'] as const),
       'lsq',
-    )
-    .option('--per-channel', 'one scale per output channel for Conv/Gemm/MatMul weights (default)')
-    .option('--no-per-channel', 'one scale per weight tensor')
-    .option('--symmetric-weights', 'zero point 0 for weights (default for signed types)')
-    .option('--symmetric-activations', 'zero point 0 (or the middle code) for activations')
-    .option('--reduce-range', '7-bit weights (default on x86 CPUs without VNNI)')
-    .option('--no-reduce-range', 'full 8-bit weights')
-    .option('--op-types <list>', 'quantize only these op types (comma-separated)')
-    .option('--exclude-op-types <list>', 'leave these op types in float')
-    .option('--exclude-nodes <list>', 'leave these nodes (by name) in float')
-    .option(
-      '--target <target>',
-      'auto (default) | ort-cpu | ort-cpu:vnni | ort-cpu:avx2 | ort-cpu:arm64 | ort-wasm | tensorrt',
-    )
+    );
+  addPlacementFlags(cmd)
     .option('--format <format>', 'qdq (default) | qoperator')
     .option(
       '--calib-data <path>',

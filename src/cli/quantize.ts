@@ -2,6 +2,7 @@
 import { readFileSync, realpathSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
+import { addPlacementFlags } from './placement-flags.js';
 import { describeBlockQuant } from '../algorithms/weight-quantizer.js';
 import { QuantkitError } from '../errors.js';
 import { checkReportPath, writeHtmlReport } from '../io/html-report.js';
@@ -70,7 +71,7 @@ interface Flags {
 }
 
 export function registerQuantize(program: Command): void {
-  program
+  const cmd = program
     .command('quantize')
     .description('quantize a model: static (calibrated) or dynamic INT8, FP16, or 4/8-bit weight-only')
     .argument('<input>', 'ONNX model to quantize (never modified)')
@@ -105,22 +106,10 @@ export function registerQuantize(program: Command): void {
     .option('--calib-samples <n>', 'use the first N calibration samples')
     .option('--calib-batch <n>', 'samples per calibration batch (default 32)')
     .option('--weight-type <type>', 'int8 (default) | uint8 | int4 | uint4 | int16')
-    .option('--act-type <type>', 'uint8 (default) | int8 | int16 | uint16')
-    .option('--per-channel', 'one scale per output channel for Conv/Gemm/MatMul weights (default)')
-    .option('--no-per-channel', 'one scale per weight tensor')
-    .option('--symmetric-weights', 'zero point 0 for weights (default for signed types)')
+    .option('--act-type <type>', 'uint8 (default) | int8 | int16 | uint16');
+  addPlacementFlags(cmd)
     .option('--asymmetric-weights', 'weights use a zero point')
-    .option('--symmetric-activations', 'zero point 0 (or the middle code) for activations')
     .option('--asymmetric-activations', 'activations use the full range with a zero point (default)')
-    .option('--reduce-range', '7-bit weights (default on x86 CPUs without VNNI)')
-    .option('--no-reduce-range', 'full 8-bit weights')
-    .option('--op-types <list>', 'quantize only these op types (comma-separated)')
-    .option('--exclude-op-types <list>', 'leave these op types in float')
-    .option('--exclude-nodes <list>', 'leave these nodes (by name) in float')
-    .option(
-      '--target <target>',
-      'auto (default: this machine) | ort-cpu | ort-cpu:vnni | ort-cpu:avx2 | ort-cpu:arm64 | ort-wasm | tensorrt',
-    )
     .option('--no-verify', 'skip running the result next to the original in the target runtime')
     .option(
       '--calibration-table <dir>',

@@ -36,7 +36,7 @@ import { applyFloat16Fallback, applyMixedPrecision } from './mixed-precision-ste
 import type { MixedPrecisionReport, MixedPrecisionRequest } from './mixed-precision.js';
 import { writeCalibrationTable } from '../io/calibration-table.js';
 import type { QuantizeOptions } from './options.js';
-import { type HostInfo, type ResolvedOptions, resolveOptions } from './resolve.js';
+import { type HostInfo, planOptionsFor, type ResolvedOptions, resolveOptions } from './resolve.js';
 
 export interface QuantizeRequest extends QuantizeOptions, MixedPrecisionRequest {
   /** Calibration data: a path (.npy, .npz, a folder of them, a folder of images) or an opened source. */
@@ -160,13 +160,7 @@ async function quantizeStatic(
     report.notes.push(`no static quantization rule for op types ${unknown.join(', ')}: they stay in float`);
   }
   const dtypes = inferDtypes(work);
-  const planOptions = {
-    opTypes: options.opTypes,
-    filter: filterOf(options),
-    perChannel: options.perChannel,
-    quantizeBias: options.profile.quantizeBias,
-    weightedMatMulOnly: options.profile.weightedMatMulOnly,
-  };
+  const planOptions = planOptionsFor(options);
   let plan = planStatic(work, dtypes, planOptions);
   if (plan.nodes.size === 0) {
     throw new QuantkitError(
@@ -412,10 +406,6 @@ function emitOptions(o: ResolvedOptions): EmitOptions {
     reduceRange: o.reduceRange,
     dedicatedPairs: o.profile.dedicatedPairs,
   };
-}
-
-function filterOf(o: ResolvedOptions) {
-  return { excludeOpTypes: o.excludeOpTypes, excludeNodes: o.excludeNodes };
 }
 
 /** What the output model records about how it was made (metadata 'quantkit.quantization'). */

@@ -6,6 +6,7 @@
 import { QuantkitError } from '../errors.js';
 import { isEstimatorName } from '../calibrate/estimators.js';
 import { DEFAULT_OP_TYPES } from '../passes/qdq/op-rules.js';
+import type { PlanOptions } from '../passes/qdq/plan.js';
 import { type ResolvedWeightOnlyOptions, resolveWeightOnlyOptions } from '../passes/weight-only/options.js';
 import { isSignedQuantType, type QuantType, quantTypeBits } from '../quant/types.js';
 import type { TargetProfile } from '../targets/profile.js';
@@ -236,4 +237,15 @@ function resolveWeightOnly(
     );
   }
   return resolved;
+}
+
+/** How the static planner reads the resolved options (quantize and qat plan alike). */
+export function planOptionsFor(o: ResolvedOptions): PlanOptions {
+  return {
+    opTypes: o.opTypes,
+    filter: { excludeOpTypes: o.excludeOpTypes, excludeNodes: o.excludeNodes },
+    perChannel: o.perChannel,
+    quantizeBias: o.profile.quantizeBias,
+    weightedMatMulOnly: o.profile.weightedMatMulOnly,
+  };
 }

@@ -14,10 +14,10 @@ import { inferDtypes } from '../onnx/infer-dtypes.js';
 import type { Model } from '../onnx/model.js';
 import { prepareModel } from '../passes/prepare/prepare-model.js';
 import { type EmitOptions, type EmitReport, weightQParams } from '../passes/qdq/emit.js';
-import { type PlanOptions, planStatic } from '../passes/qdq/plan.js';
+import { planStatic } from '../passes/qdq/plan.js';
 import { qdqToQOperator, type QOperatorReport } from '../passes/qoperator/convert.js';
 import type { QuantizeOptions } from '../pipeline/options.js';
-import { type HostInfo, type ResolvedOptions, resolveOptions } from '../pipeline/resolve.js';
+import { type HostInfo, planOptionsFor, type ResolvedOptions, resolveOptions } from '../pipeline/resolve.js';
 import type { QuantParams } from '../quant/qparams.js';
 import { type QuantRange, quantRange } from '../quant/types.js';
 import { evaluateConstants } from '../runtime/evaluate-constants.js';
@@ -86,13 +86,7 @@ export async function quantizeAwareTraining(model: Model, req: QatRequest): Prom
   const prepare = await prepareModel(work, { evaluate: evaluateConstants });
   const notes = [...options.reasons, ...options.warnings, ...prepare.notes];
   const dtypes = inferDtypes(work);
-  const planOptions: PlanOptions = {
-    opTypes: options.opTypes,
-    filter: { excludeOpTypes: options.excludeOpTypes, excludeNodes: options.excludeNodes },
-    perChannel: options.perChannel,
-    quantizeBias: options.profile.quantizeBias,
-    weightedMatMulOnly: options.profile.weightedMatMulOnly,
-  };
+  const planOptions = planOptionsFor(options);
   const plan = planStatic(work, dtypes, planOptions);
   if (plan.nodes.size === 0) {
     throw new QuantkitError(

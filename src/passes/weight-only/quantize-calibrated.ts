@@ -21,6 +21,7 @@
  */
 import { type AwqEvaluator, awqSearch } from '../../algorithms/awq.js';
 import { gptq } from '../../algorithms/gptq.js';
+import type { RtnRule } from '../../algorithms/rtn.js';
 import { NotPositiveDefinite } from '../../algorithms/linalg/cholesky.js';
 import { QuantkitError } from '../../errors.js';
 import { assertFinite } from '../../quant/finite.js';
@@ -59,20 +60,33 @@ export async function quantizeWeightOnlyCalibrated(
   }
   for (const g of [...model.graph.graphs()]) g.sortTopologically();
   const groups = layerGroups(model, o);
-  return o.algorithm === 'gptq'
-    ? gptqLayers(model, options, o, groups, cal)
-    : awqLayers(model, options, o, groups, cal);
+  const rule = o.symmetric ? o.symmetricRule : 'asymmetric';
+  const parts =
+    o.algorithm === 'gptq'
+      ? await gptqLayers(model, options, o, rule, groups, cal)
+      : await awqLayers(model, options, o, rule, groups, cal);
+  // Whatever no group holds (filtered, kept, or not calibratable) is reported, or rounded to nearest.
+  parts.push(quantizeWeightOnly(model, options, { note: () => 'round-to-nearest (no calibrated input)' }));
+  const report: WeightOnlyReport = { nodes: [], floatBytes: 0, quantizedBytes: 0 };
+  for (const part of parts) {
+    report.nodes.push(...part.nodes);
+    report.floatBytes += part.floatBytes;
+    report.quantizedBytes += part.quantizedBytes;
+    report.opset ??= part.opset;
+  }
+  return report;
 }
 
+/** The groups' reports, in graph order. */
 async function gptqLayers(
   model: Model,
   options: WeightOnlyOptions,
   o: ResolvedWeightOnlyOptions,
+  rule: RtnRule,
   groups: readonly Group[],
   cal: WeightCalibration,
-): Promise<WeightOnlyReport> {
-  const report: WeightOnlyReport = { nodes: [], floatBytes: 0, quantizedBytes: 0 };
-  const rule = o.symmetric ? o.symmetricRule : 'asymmetric';
+): Promise<WeightOnlyReport[]> {
+  const parts: WeightOnlyReport[] = [];
   const walker = new SegmentWalker(model, cal);
   for (const [i, group] of groups.entries()) {
     const stats = (await statistics(walker, model, [group], false)).get(group.value)!;
@@ -99,26 +113,22 @@ async function gptqLayers(
       },
       note: () => `${stats.rows} calibration rows`,
     });
-    merge(report, part);
+    parts.push(part);
     cal.onProgress?.({ stage: 'gptq', done: i + 1, total: groups.length });
   }
-  // Whatever no group holds (filtered, kept, or not calibratable) is reported, or rounded to nearest.
-  merge(report, quantizeWeightOnly(model, options, { note: () => 'round-to-nearest (no calibrated input)' }));
-  return report;
+  return parts;
 }
 
+/** The groups' reports, in graph order. */
 async function awqLayers(
   model: Model,
   options: WeightOnlyOptions,
   o: ResolvedWeightOnlyOptions,
+  rule: RtnRule,
   groups: readonly Group[],
   cal: WeightCalibration,
-): Promise<WeightOnlyReport> {
-  const spec = {
-    bits: o.bits,
-    blockSize: o.blockSize,
-    rule: o.symmetric ? o.symmetricRule : ('asymmetric' as const),
-  };
+): Promise<WeightOnlyReport[]> {
+  const spec = { bits: o.bits, blockSize: o.blockSize, rule };
   const parts: WeightOnlyReport[] = [];
   const pending = [...groups].reverse();
   while (pending.length > 0) {
@@ -155,10 +165,7 @@ async function awqLayers(
       cal.onProgress?.({ stage: 'awq', done: parts.length, total: groups.length });
     }
   }
-  const report: WeightOnlyReport = { nodes: [], floatBytes: 0, quantizedBytes: 0 };
-  for (const part of parts.reverse()) merge(report, part);
-  merge(report, quantizeWeightOnly(model, options, { note: () => 'round-to-nearest (no calibrated input)' }));
-  return report;
+  return parts.reverse();
 }
 
 /**
@@ -185,11 +192,4 @@ async function statistics(
     out.set(group.value, s);
   }
   return out;
-}
-
-function merge(into: WeightOnlyReport, part: WeightOnlyReport): void {
-  into.nodes.push(...part.nodes);
-  into.floatBytes += part.floatBytes;
-  into.quantizedBytes += part.quantizedBytes;
-  into.opset ??= part.opset;
 }
